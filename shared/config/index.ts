@@ -1,0 +1,2 @@
+export * from './pipelineConfig.js';
+export * from './envVars.js';

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+
+/** A git object id: 40 hex characters (SHA-1) or 64 (SHA-256 repositories). */
+export const Sha = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'expected a full git commit sha');
+
+/** An OCI content digest, `sha256:<64 hex>`. */
+export const Digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected sha256:<64 hex>');
+
+/** The all-zero sha git hosts send as `before` for a new branch and `after` for a deleted one. */
+export const ZERO_SHA = '0000000000000000000000000000000000000000';
+
+/**
+ * The fields every message baton publishes carries in its JSON data (DESIGN.md, "Topics").
+ * `type` repeats the topic so a message read from a dead-letter topic still says what it is.
+ */
+export function envelope<T extends string>(type: T, version: number) {
+  return z.object({
+    /** The topic name. */
+    type: z.literal(type),
+    /** Schema version of this topic's data; bumped on an incompatible change. */
+    version: z.literal(version),
+    /** The run this message belongs to: one push, one run. */
+    runId: z.string().min(1),
+    /** When the publisher produced the message (ISO-8601). */
+    at: z.iso.datetime({ offset: true }),
+  });
+}
+
+/** The image one service's build produced. */
+export const BuiltImage = z.object({
+  /** Service name, as in the pipeline config. */
+  service: z.string().min(1),
+  /** Image repository without tag or digest, e.g. `europe-west1-docker.pkg.dev/p/boutique/frontend`. */
+  repository: z.string().min(1),
+  /** Human-readable tag: the short commit sha. */
+  tag: z.string().min(1),
+  /** Content digest the registry holds for the tag; what the chart pins. */
+  digest: Digest,
+});
+export type BuiltImage = z.infer<typeof BuiltImage>;

@@ -1,0 +1,233 @@
+import { z } from 'zod';
+import { BuiltImage, Sha, envelope } from './envelope.js';
+import { TERMINAL_BUILD_STATUSES } from './cloudBuild.js';
+
+/**
+ * baton's own event contracts, one schema per topic (DESIGN.md "Topics"). Each type is inferred
+ * from its schema; consumers validate with the schema before acting. Fields that later stages
+ * only display are optional so that an older producer does not break a newer consumer.
+ */
+
+/** Who did something: a git pusher or commit author, as the git host reports them. */
+export const Person = z.object({
+  /** Display name. */
+  name: z.string(),
+  /** E-mail, when the host sends one. */
+  email: z.string().optional(),
+  /** Login on the git host, when known. */
+  username: z.string().optional(),
+});
+export type Person = z.infer<typeof Person>;
+
+/** One commit of a push, as the webhook lists it. */
+export const PushedCommit = z.object({
+  /** Commit sha. */
+  id: Sha,
+  /** Full commit message. */
+  message: z.string(),
+  /** Commit author. */
+  author: Person,
+  /** Commit time (ISO-8601), when sent. */
+  timestamp: z.string().optional(),
+  /** Link to the commit on the git host. */
+  url: z.string().optional(),
+  /** Paths the commit added, modified and removed. */
+  added: z.array(z.string()),
+  modified: z.array(z.string()),
+  removed: z.array(z.string()),
+});
+export type PushedCommit = z.infer<typeof PushedCommit>;
+
+/** Why intake could not tell the affected services from the payload alone. */
+export const UnresolvedReason = z.enum(['truncated', 'forced', 'created']);
+
+/** `push-received`: a verified push that a pipeline lists; the start of a run. */
+export const PushReceived = envelope('push-received', 1).extend({
+  /** Name of the pipeline (config `pipelines[].name`) the push belongs to. */
+  pipeline: z.string(),
+  /** Pipeline kind: an application build, or a Terraform plan/apply. */
+  kind: z.enum(['app', 'terraform']),
+  /** Which git host sent the webhook. */
+  provider: z.enum(['github', 'gitlab']),
+  /** The host's delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`). */
+  deliveryId: z.string(),
+  /** `owner/name` (GitHub) or `group/project` (GitLab). */
+  repository: z.string(),
+  /** URL the pushed commits can be fetched from. */
+  cloneUrl: z.string(),
+  /** Full ref, e.g. `refs/heads/main`. */
+  ref: z.string(),
+  /** Branch (or tag) name without the `refs/heads/` prefix. */
+  branch: z.string(),
+  /** Sha the ref pointed at before the push; all zeros for a new branch. */
+  before: Sha,
+  /** Sha the ref points at after the push: what gets built. */
+  after: Sha,
+  /** The push rewrote history (force push). */
+  forced: z.boolean(),
+  /** The push created the ref. */
+  created: z.boolean(),
+  /** Who pushed. */
+  pusher: Person,
+  /** The pushed commits as the payload lists them (GitHub caps the list at 20). */
+  commits: z.array(PushedCommit),
+  /** Every path the listed commits touched, de-duplicated. */
+  changedPaths: z.array(z.string()),
+  /** Services whose path a changed path starts with. Meaningful only when `servicesResolved`. */
+  services: z.array(z.string()),
+  /** False when the payload cannot tell (see `unresolvedReason`): the mirror stage diffs in git. */
+  servicesResolved: z.boolean(),
+  /** Why the services are unresolved. */
+  unresolvedReason: UnresolvedReason.optional(),
+  /** Compare view on the git host, for people. */
+  compareUrl: z.string().optional(),
+  /** Per-pipeline run sequence, increasing with each accepted push; orders deploys. */
+  seq: z.number().int().positive(),
+});
+export type PushReceived = z.infer<typeof PushReceived>;
+
+/** `source-mirrored`: the exact pushed commit is in the backup remote; builds read from there. */
+export const SourceMirrored = envelope('source-mirrored', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** Pipeline kind. */
+  kind: z.enum(['app', 'terraform']),
+  /** Source repository name, as in the push. */
+  repository: z.string(),
+  /** Full ref that was mirrored. */
+  ref: z.string(),
+  /** Exact mirrored commit: what every build of the run checks out. */
+  sha: Sha,
+  /** Sha before the push (all zeros for a new branch). */
+  before: Sha,
+  /** Backup remote URL, credentials stripped. */
+  mirrorUrl: z.string(),
+  /** Services to build, from the push or worked out from `git diff before..sha`. */
+  services: z.array(z.string()),
+  /** Run sequence (copied from `push-received`). */
+  seq: z.number().int().positive(),
+});
+export type SourceMirrored = z.infer<typeof SourceMirrored>;
+
+/** One build that was started. */
+export const StartedBuild = z.object({
+  /** Service being built. */
+  service: z.string(),
+  /** Builder's build id (Cloud Build's UUID, or the local builder's). */
+  buildId: z.string(),
+  /** Image reference being produced, `repository:tag`. */
+  image: z.string(),
+  /** Link to the build logs. */
+  logUrl: z.string().optional(),
+});
+
+/** `build-started`: one build per affected service is under way. */
+export const BuildStarted = envelope('build-started', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** Commit being built. */
+  sha: Sha,
+  /** The builds, one per service. */
+  builds: z.array(StartedBuild).min(1),
+});
+export type BuildStarted = z.infer<typeof BuildStarted>;
+
+/** `build-finished`: one service's build reached a terminal state. */
+export const BuildFinished = envelope('build-finished', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** Service that was built. */
+  service: z.string(),
+  /** Builder's build id. */
+  buildId: z.string(),
+  /** Terminal Cloud Build status. */
+  status: z.enum(TERMINAL_BUILD_STATUSES),
+  /** Commit that was built. */
+  sha: Sha,
+  /** The pushed image, confirmed in the registry; present exactly when status is SUCCESS. */
+  image: BuiltImage.optional(),
+  /** Link to the build logs. */
+  logUrl: z.string().optional(),
+  /** Why it failed, timed out or was cancelled. */
+  detail: z.string().optional(),
+});
+export type BuildFinished = z.infer<typeof BuildFinished>;
+
+/** `approval-requested`: the Slack approval message is out. */
+export const ApprovalRequested = envelope('approval-requested', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** Slack channel id the message went to. */
+  channel: z.string(),
+  /** Slack message timestamp (its id within the channel). */
+  ts: z.string(),
+  /** The images the approval covers, with the digests shown. */
+  images: z.array(BuiltImage).min(1),
+  /** When the request expires undecided (ISO-8601). */
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+export type ApprovalRequested = z.infer<typeof ApprovalRequested>;
+
+/** Who decided, and through which channel. */
+export const Decider = z.object({
+  /** Stable identity: a Slack user id, a Jenkins user id, or a local user name. */
+  id: z.string().min(1),
+  /** Display name, when known. */
+  name: z.string().optional(),
+  /** Where the decision was made. */
+  via: z.enum(['slack', 'cli', 'jenkins', 'system']),
+});
+export type Decider = z.infer<typeof Decider>;
+
+/** `approval-decided`: the run was approved, rejected or expired. Exactly one per run. */
+export const ApprovalDecided = envelope('approval-decided', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** The decision. Only `approved` deploys. */
+  decision: z.enum(['approved', 'rejected', 'expired']),
+  /** Who decided. */
+  decidedBy: Decider,
+  /** The exact images (digests) the decision is bound to. */
+  images: z.array(BuiltImage).min(1),
+  /** Commit the images were built from. */
+  sha: Sha,
+  /** Run sequence, so the chart never moves a service backwards. */
+  seq: z.number().int().positive(),
+  /** Free-text reason, e.g. for a rejection. */
+  reason: z.string().optional(),
+});
+export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
+
+/** `chart-published`: the chart repo has the new images and the packaged chart is in the OCI registry. */
+export const ChartPublished = envelope('chart-published', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** Chart name (`Chart.yaml` name). */
+  chart: z.string(),
+  /** New chart version (also the OCI tag). */
+  version: z.string(),
+  /** OCI reference, `oci://host/path/chart:version`. */
+  ociRef: z.string(),
+  /** Digest of the chart's OCI manifest. */
+  manifestDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  /** Chart-repo commit that carries the bump. */
+  chartCommit: Sha,
+  /** The images now in the chart. */
+  images: z.array(BuiltImage).min(1),
+});
+export type ChartPublished = z.infer<typeof ChartPublished>;
+
+/** `deploy-finished`: Argo CD's verdict on the new chart, or why it was not asked. */
+export const DeployFinished = envelope('deploy-finished', 1).extend({
+  /** Pipeline name. */
+  pipeline: z.string(),
+  /** synced: Synced and Healthy; degraded; timeout; failed: the API call failed; skipped: no Argo CD configured. */
+  status: z.enum(['synced', 'degraded', 'timeout', 'failed', 'skipped']),
+  /** Argo CD Application name. */
+  application: z.string().optional(),
+  /** Revision (chart version) Argo CD synced to. */
+  revision: z.string().optional(),
+  /** Why: the reason for skipped, degraded, timeout or failed. */
+  reason: z.string().optional(),
+});
+export type DeployFinished = z.infer<typeof DeployFinished>;

@@ -1,0 +1,82 @@
+import type { Firestore } from '@google-cloud/firestore';
+import type { Doc, DocStore, Updater } from './docStore.js';
+import { splitPath } from './docStore.js';
+
+const ALREADY_EXISTS = 6;
+
+export type FirestoreDocStoreOptions = {
+  projectId?: string;
+  /** Prefix for every top-level collection, so tests (or several pipelines) can share one database. */
+  namespace?: string;
+};
+
+/**
+ * The deployed document store. `create()` is Firestore's once-only write (ALREADY_EXISTS for
+ * every caller but one) and `update()` runs in a transaction, which Firestore retries on
+ * contention. The SDK is loaded on first use.
+ */
+export class FirestoreDocStore implements DocStore {
+  private client?: Promise<Firestore>;
+
+  constructor(private readonly options: FirestoreDocStoreOptions = {}) {}
+
+  async create(path: string, doc: Doc): Promise<boolean> {
+    const ref = (await this.db()).doc(this.path(path));
+    try {
+      await ref.create(doc);
+      return true;
+    } catch (error) {
+      if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
+      throw error;
+    }
+  }
+
+  async get<T extends Doc>(path: string): Promise<T | undefined> {
+    const snapshot = await (await this.db()).doc(this.path(path)).get();
+    return snapshot.exists ? (snapshot.data() as T) : undefined;
+  }
+
+  async set(path: string, doc: Doc): Promise<void> {
+    await (await this.db()).doc(this.path(path)).set(doc);
+  }
+
+  async update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }> {
+    const db = await this.db();
+    const ref = db.doc(this.path(path));
+    return db.runTransaction(async (transaction) => {
+      const snapshot = await transaction.get(ref);
+      const current = snapshot.exists ? (snapshot.data() as T) : undefined;
+      const next = update(current === undefined ? undefined : structuredClone(current));
+      if (next === undefined) return { doc: current, changed: false };
+      transaction.set(ref, next);
+      return { doc: next, changed: true };
+    });
+  }
+
+  async delete(path: string): Promise<void> {
+    await (await this.db()).doc(this.path(path)).delete();
+  }
+
+  async list<T extends Doc>(collectionPath: string): Promise<T[]> {
+    const snapshot = await (await this.db()).collection(this.path(`${collectionPath}/x`).replace(/\/x$/, '')).get();
+    return snapshot.docs.map((doc) => doc.data() as T);
+  }
+
+  async close(): Promise<void> {
+    if (!this.client) return;
+    await (await this.client).terminate();
+    this.client = undefined;
+  }
+
+  private path(path: string): string {
+    splitPath(path);
+    return this.options.namespace ? `${this.options.namespace}${path}` : path;
+  }
+
+  private db(): Promise<Firestore> {
+    this.client ??= import('@google-cloud/firestore').then(
+      ({ Firestore }) => new Firestore({ projectId: this.options.projectId, ignoreUndefinedProperties: true }),
+    );
+    return this.client;
+  }
+}

@@ -1,0 +1,51 @@
+import { PubSubBus } from '../bus/pubsubBus.js';
+import { loadConfig } from '../config/pipelineConfig.js';
+import type { BatonConfig } from '../config/pipelineConfig.js';
+import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
+import { RunLedger } from '../ledger/runLedger.js';
+import { createLogger } from '../log/logger.js';
+import { registerSecrets } from '../log/redact.js';
+import { ENV_VARS } from '../config/envVars.js';
+import type { Runtime } from './runtime.js';
+import { serviceCache } from './runtime.js';
+
+/** Every secret the environment holds is masked in logs from the start. */
+export function registerEnvSecrets(env: NodeJS.ProcessEnv): void {
+  registerSecrets(...ENV_VARS.filter((spec) => spec.secret).map((spec) => env[spec.name]));
+}
+
+/**
+ * The deployed runtime: Pub/Sub, Firestore and the service account's credentials. Everything
+ * is created on first use, so each function target loads only the SDKs it touches.
+ */
+export function cloudRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+  registerEnvSecrets(env);
+  const service = serviceCache();
+  const projectId = env.GOOGLE_CLOUD_PROJECT;
+  let config: BatonConfig | undefined;
+  return {
+    mode: 'cloud',
+    env,
+    log: createLogger(),
+    config: () => (config ??= loadConfig(env)),
+    bus: () => service('bus', () => new PubSubBus({ projectId })),
+    ledger: () => service('ledger', () => new RunLedger(new FirestoreDocStore({ projectId }))),
+    now: () => new Date(),
+    accessToken: () =>
+      service('accessToken', () => {
+        // Off Google Cloud (emulators) there is no metadata server: no token, and no probe.
+        if (env.PUBSUB_EMULATOR_HOST || env.FIRESTORE_EMULATOR_HOST) return () => Promise.resolve(undefined);
+        const auth = import('google-auth-library').then(
+          ({ GoogleAuth }) => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }),
+        );
+        return async () => (await (await auth).getAccessToken()) ?? undefined;
+      })(),
+    service,
+  };
+}
+
+let processRuntime: Runtime | undefined;
+/** One runtime per function instance, created on the first request. */
+export function defaultCloudRuntime(): Runtime {
+  return (processRuntime ??= cloudRuntime());
+}

@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type { Bus } from '../bus/bus.js';
+import { InProcessBus } from '../bus/inProcessBus.js';
+import type { InProcessBusOptions } from '../bus/inProcessBus.js';
+import { PubSubBus } from '../bus/pubsubBus.js';
+import type { BatonConfig } from '../config/pipelineConfig.js';
+import { loadConfig } from '../config/pipelineConfig.js';
+import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
+import { RunLedger } from '../ledger/runLedger.js';
+import { SqliteDocStore } from '../ledger/sqliteDocStore.js';
+import { createLogger } from '../log/logger.js';
+import type { Logger } from '../log/logger.js';
+import { registerEnvSecrets } from './cloudRuntime.js';
+import type { LocalSettings, Runtime } from './runtime.js';
+import { serviceCache } from './runtime.js';
+
+export type EmbeddedOptions = {
+  env?: NodeJS.ProcessEnv;
+  /** Config already loaded (the demo writes its own); default: read `BATON_CONFIG`. */
+  config?: BatonConfig;
+  /** Local builder and registry settings. */
+  local: LocalSettings;
+  /** SQLite file for the ledger; default `<workDir>/ledger.sqlite`. Ignored under the Firestore emulator. */
+  ledgerFile?: string;
+  /** In-process bus options (e.g. duplicate deliveries). Ignored under the Pub/Sub emulator. */
+  bus?: InProcessBusOptions;
+  log?: Logger;
+  /** Namespace for Firestore collections (tests share one emulator). */
+  firestoreNamespace?: string;
+};
+
+/**
+ * The embedded runtime: one process. With `PUBSUB_EMULATOR_HOST` / `FIRESTORE_EMULATOR_HOST`
+ * set it uses the real Pub/Sub and Firestore clients against the emulators (the deployed code
+ * path); otherwise the in-process bus and SQLite.
+ */
+export function embeddedRuntime(options: EmbeddedOptions): Runtime & { local: LocalSettings } {
+  const env = options.env ?? process.env;
+  registerEnvSecrets(env);
+  const service = serviceCache();
+  let config = options.config;
+  const projectId = env.GOOGLE_CLOUD_PROJECT ?? 'baton-local';
+  return {
+    mode: 'embedded',
+    env,
+    log: options.log ?? createLogger(),
+    local: options.local,
+    config: () => (config ??= loadConfig(env)),
+    bus: () =>
+      service<Bus>('bus', () =>
+        env.PUBSUB_EMULATOR_HOST ? new PubSubBus({ projectId, autoCreate: true }) : new InProcessBus(options.bus),
+      ),
+    ledger: () =>
+      service('ledger', () =>
+        new RunLedger(
+          env.FIRESTORE_EMULATOR_HOST
+            ? new FirestoreDocStore({ projectId, namespace: options.firestoreNamespace })
+            : new SqliteDocStore(options.ledgerFile ?? join(options.local.workDir, 'ledger.sqlite')),
+        ),
+      ),
+    now: () => new Date(),
+    accessToken: async () => undefined,
+    service,
+  };
+}
