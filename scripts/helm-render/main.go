@@ -33,7 +33,7 @@
 //     start with "_" are parsed but not rendered; NOTES.txt is skipped).
 //     Missing keys render as empty, like helm ("<no value>" is removed).
 //     Output is "---\n# Source: <chart>/templates/<file>\n<manifest>" per
-//     non-empty file, like `helm template`.
+//     non-empty YAML document, like `helm template`.
 //
 // Not supported: .Files, subcharts and dependencies, hooks (rendered like any
 // other manifest), values.schema.json validation (the jest tests validate the
@@ -246,16 +246,42 @@ func render(chartDir, chartName string, top map[string]interface{}) (string, err
 			return "", fmt.Errorf("rendering %s: %w", name, err)
 		}
 		text := strings.ReplaceAll(buf.String(), "<no value>", "")
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		out.WriteString("---\n# Source: " + name + "\n")
-		out.WriteString(strings.TrimLeft(text, "\n"))
-		if !strings.HasSuffix(text, "\n") {
+		// Like `helm template`: one "# Source:" header per YAML document,
+		// documents that hold only whitespace or comments are dropped.
+		for _, doc := range splitDocuments(text) {
+			out.WriteString("---\n# Source: " + name + "\n")
+			out.WriteString(doc)
 			out.WriteString("\n")
 		}
 	}
 	return out.String(), nil
+}
+
+// splitDocuments splits rendered text on "---" separator lines and returns
+// the documents that hold more than whitespace and comments.
+func splitDocuments(text string) []string {
+	var docs []string
+	var cur []string
+	flush := func() {
+		body := strings.Trim(strings.Join(cur, "\n"), "\n")
+		cur = nil
+		for _, line := range strings.Split(body, "\n") {
+			t := strings.TrimSpace(line)
+			if t != "" && !strings.HasPrefix(t, "#") {
+				docs = append(docs, strings.TrimRight(body, " \n"))
+				return
+			}
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimRight(line, " \t") == "---" {
+			flush()
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
+	return docs
 }
 
 // funcMap returns sprig's functions plus the helm-specific ones that need

@@ -21,7 +21,9 @@ export function registerEnvSecrets(env: NodeJS.ProcessEnv): void {
 export function cloudRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   registerEnvSecrets(env);
   const service = serviceCache();
-  const projectId = env.GOOGLE_CLOUD_PROJECT;
+  const emulated = Boolean(env.PUBSUB_EMULATOR_HOST || env.FIRESTORE_EMULATOR_HOST);
+  // The emulators accept any project id; the clients still need one.
+  const projectId = env.GOOGLE_CLOUD_PROJECT ?? (emulated ? 'baton-local' : undefined);
   let config: BatonConfig | undefined;
   return {
     mode: 'cloud',
@@ -34,7 +36,7 @@ export function cloudRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     accessToken: () =>
       service('accessToken', () => {
         // Off Google Cloud (emulators) there is no metadata server: no token, and no probe.
-        if (env.PUBSUB_EMULATOR_HOST || env.FIRESTORE_EMULATOR_HOST) return () => Promise.resolve(undefined);
+        if (emulated) return () => Promise.resolve(undefined);
         const auth = import('google-auth-library').then(
           ({ GoogleAuth }) => new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] }),
         );

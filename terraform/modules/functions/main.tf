@@ -79,10 +79,6 @@ locals {
       for role in concat(local.common_project_roles, lookup(local.extra_project_roles, t, [])) : "${t}/${role}" => { target = t, role = role }
     }
   ]...)
-
-  build_actas_grants = merge([
-    for label, sa in var.build_service_account_ids : { "${label}" = sa }
-  ]...)
 }
 
 # --- Source: one archive for every target --------------------------------
@@ -167,7 +163,7 @@ resource "google_pubsub_topic_iam_member" "publisher" {
 
 # buildTrigger starts builds that run as these accounts.
 resource "google_service_account_iam_member" "build_trigger_act_as" {
-  for_each = local.build_actas_grants
+  for_each = var.build_service_account_ids
 
   service_account_id = each.value
   role               = "roles/iam.serviceAccountUser"
