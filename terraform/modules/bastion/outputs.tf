@@ -20,5 +20,5 @@ output "service_account_email" {
 
 output "tunnel_command" {
   description = "Opens the IAP tunnel to tinyproxy; then run kubectl with HTTPS_PROXY=localhost:<proxy_port>."
-  value       = "gcloud compute ssh ${google_compute_instance.main.name} --tunnel-through-iap --project ${var.project_id} --zone ${var.zone} -- -L ${var.proxy_port}:localhost:${var.proxy_port} -N -q -f"
+  value       = "gcloud compute ssh ${google_compute_instance.main.name} --tunnel-through-iap --project ${var.project_id} --zone ${var.zone} -- -L ${var.proxy_port}:localhost:${var.proxy_port} -N -q"
 }

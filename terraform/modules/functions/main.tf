@@ -256,6 +256,9 @@ resource "google_cloudfunctions2_function" "main" {
 
     environment_variables = local.env_by_target[each.key]
 
+    vpc_connector                 = contains(var.vpc_targets, each.key) ? var.vpc_connector : null
+    vpc_connector_egress_settings = contains(var.vpc_targets, each.key) && var.vpc_connector != null ? "PRIVATE_RANGES_ONLY" : null
+
     dynamic "secret_environment_variables" {
       for_each = local.secrets_by_target[each.key]
       content {
@@ -318,7 +321,7 @@ resource "google_cloud_run_service_iam_member" "trigger_invoker" {
 # Public invocation for the two HTTP targets only; they authenticate callers
 # by signature (GitHub, GitLab, Slack).
 resource "google_cloud_run_service_iam_member" "public" {
-  for_each = var.allow_public_http ? local.http_targets : {}
+  for_each = { for name, t in local.http_targets : name => t if var.allow_public_http }
 
   project  = var.project_id
   location = var.region

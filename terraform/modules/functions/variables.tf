@@ -101,3 +101,15 @@ variable "firestore_location" {
   type        = string
   default     = "eur3"
 }
+
+variable "vpc_connector" {
+  description = "Serverless VPC Access connector for the targets in vpc_targets (network module output serverless_connector_id); null for none."
+  type        = string
+  default     = null
+}
+
+variable "vpc_targets" {
+  description = "Targets that send private-range traffic through vpc_connector: deployWatch calls the Argo CD API on an internal load balancer."
+  type        = list(string)
+  default     = ["deployWatch"]
+}

@@ -103,3 +103,18 @@ resource "google_compute_firewall" "proxy_only_to_backends" {
     protocol = "tcp"
   }
 }
+
+# Functions are not in the VPC; deployWatch talks to Argo CD's internal load
+# balancer through this connector (private ranges only).
+resource "google_vpc_access_connector" "main" {
+  count = var.create_serverless_connector ? 1 : 0
+
+  project       = var.project_id
+  name          = "${substr(var.name, 0, 17)}-conn"
+  region        = var.region
+  network       = google_compute_network.main.name
+  ip_cidr_range = var.serverless_connector_cidr
+  min_instances = 2
+  max_instances = 3
+  machine_type  = "e2-micro"
+}

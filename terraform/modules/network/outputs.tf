@@ -47,3 +47,8 @@ output "iap_ssh_target_tag" {
   description = "Network tag that receives SSH from IAP."
   value       = var.iap_ssh_target_tag
 }
+
+output "serverless_connector_id" {
+  description = "Id of the Serverless VPC Access connector, or null."
+  value       = one(google_vpc_access_connector.main[*].id)
+}

@@ -79,3 +79,20 @@ variable "nat_log_filter" {
     error_message = "nat_log_filter must be ERRORS_ONLY, TRANSLATIONS_ONLY or ALL."
   }
 }
+
+variable "create_serverless_connector" {
+  description = "Create a Serverless VPC Access connector, through which the deployWatch function reaches the Argo CD API on an internal load balancer."
+  type        = bool
+  default     = true
+}
+
+variable "serverless_connector_cidr" {
+  description = "Unused /28 range for the Serverless VPC Access connector."
+  type        = string
+  default     = "10.31.0.0/28"
+
+  validation {
+    condition     = can(cidrhost(var.serverless_connector_cidr, 0)) && endswith(var.serverless_connector_cidr, "/28")
+    error_message = "serverless_connector_cidr must be a /28 CIDR block."
+  }
+}

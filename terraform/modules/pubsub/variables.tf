@@ -3,11 +3,6 @@ variable "project_id" {
   type        = string
 }
 
-variable "region" {
-  description = "Region of the functions' Eventarc triggers."
-  type        = string
-}
-
 variable "external_topics" {
   description = "Topics in the registry that another module creates (cloud-builds, owned by the cloudbuild module); they get a dead-letter topic here too."
   type        = list(string)

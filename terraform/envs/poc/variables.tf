@@ -1,0 +1,90 @@
+variable "project_id" {
+  description = "Google Cloud project of the environment."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of everything regional (cluster, functions, repositories, load balancer)."
+  type        = string
+  default     = "europe-west1"
+}
+
+variable "zone" {
+  description = "Zone of the bastion VM, inside region."
+  type        = string
+  default     = "europe-west1-b"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+-[a-z]$", var.zone))
+    error_message = "zone must look like europe-west1-b."
+  }
+}
+
+variable "state_bucket" {
+  description = "Terraform state bucket made by terraform/bootstrap (the same as in backend.hcl); the Terraform service account gets access to it."
+  type        = string
+}
+
+variable "kubernetes_version_prefix" {
+  description = "GKE minor version prefix, such as \"1.35.\"."
+  type        = string
+  default     = "1.35."
+}
+
+variable "spot_nodes" {
+  description = "Run the nodes on Spot VMs (cheaper, preemptible)."
+  type        = bool
+  default     = true
+}
+
+variable "max_nodes_per_zone" {
+  description = "Autoscaler upper bound per zone."
+  type        = number
+  default     = 2
+}
+
+variable "deletion_protection" {
+  description = "Protect the cluster from terraform destroy."
+  type        = bool
+  default     = false
+}
+
+variable "developers" {
+  description = "Principals who may use the bastion (IAP tunnel and OS Login), e.g. [\"group:platform@example.com\"]."
+  type        = list(string)
+  default     = []
+}
+
+variable "functions_source_archive" {
+  description = "Path of the functions source zip, relative to this directory (terraform/scripts/package-functions.sh writes it)."
+  type        = string
+  default     = "../../../build/functions-source.zip"
+}
+
+variable "slack_channel" {
+  description = "Slack channel id for approval messages."
+  type        = string
+}
+
+variable "slack_approvers" {
+  description = "Slack user ids allowed to approve."
+  type        = list(string)
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database that holds the run ledger."
+  type        = string
+  default     = "eur3"
+}
+
+variable "create_terraform_service_account" {
+  description = "Create the service account that runs the terraform pipeline kind's plan and apply."
+  type        = bool
+  default     = true
+}
+
+variable "frontend_hostnames" {
+  description = "Host names of the shop's frontend on the load balancer; empty accepts any."
+  type        = list(string)
+  default     = []
+}

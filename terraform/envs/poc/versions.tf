@@ -1,0 +1,23 @@
+terraform {
+  required_version = ">= 1.6, < 2.0"
+
+  # Partial configuration: bucket and prefix come from backend.hcl
+  # (terraform init -backend-config=backend.hcl). The bucket is made by
+  # terraform/bootstrap and is versioned, so every state is recoverable.
+  backend "gcs" {}
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 6.0, < 8.0"
+    }
+    kubernetes = {
+      source  = "hashicorp/kubernetes"
+      version = ">= 2.30, < 4.0"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = ">= 3.0, < 4.0"
+    }
+  }
+}

@@ -1,0 +1,72 @@
+// Argo CD manifests: the AppProject, the repository Secret and one Application
+// per environment consume the chart from Artifact Registry (OCI) with auto-sync,
+// prune and self-heal, and the project allows exactly what the chart renders.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+import { ENVS, buildRenderer, chartDir, envNamespace, envValueFiles, parseManifests, readYaml, render, validateManifest, type Manifest, type Renderer } from './helmRender.js';
+
+const argoDir = path.join(process.cwd(), 'charts', 'argocd');
+const all: Manifest[] = readdirSync(argoDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((f) => parseManifests(readFileSync(path.join(argoDir, f), 'utf8')));
+const project = all.find((d) => d.kind === 'AppProject') as Manifest;
+const apps = all.filter((d) => d.kind === 'Application');
+const repoSecret = all.find((d) => d.kind === 'Secret') as Manifest;
+const chartName = (readYaml(path.join(chartDir, 'Chart.yaml')) as { name: string }).name;
+
+let renderer: Renderer;
+beforeAll(() => {
+  renderer = buildRenderer();
+}, 180_000);
+afterAll(() => renderer?.cleanup());
+
+describe('charts/argocd', () => {
+  test('holds one AppProject, one repository Secret and an Application per environment', () => {
+    expect(project).toBeDefined();
+    expect(project.apiVersion).toBe('argoproj.io/v1alpha1');
+    expect(repoSecret).toBeDefined();
+    expect(apps.map((a) => a.metadata.name).sort()).toEqual(['online-boutique-poc', 'online-boutique-prod']);
+    for (const d of all) expect(d.metadata.namespace).toBe('argocd');
+  });
+
+  test('the repository Secret is the classic Helm-over-OCI form and holds no credential', () => {
+    validateManifest(repoSecret);
+    expect(repoSecret.metadata.labels).toMatchObject({ 'argocd.argoproj.io/secret-type': 'repository' });
+    expect(repoSecret.stringData).toMatchObject({ type: 'helm', enableOCI: 'true', username: 'oauth2accesstoken' });
+    expect(repoSecret.stringData.url).not.toMatch(/^oci:\/\//);
+    expect(repoSecret.stringData.password).toBeUndefined();
+    expect(repoSecret.data).toBeUndefined();
+  });
+
+  test.each(['poc', 'prod'] as const)('the %s Application syncs the chart from the OCI repository automatically', (env) => {
+    const app = apps.find((a) => a.metadata.name === `online-boutique-${env}`) as Manifest;
+    expect(app.apiVersion).toBe('argoproj.io/v1alpha1');
+    expect(app.spec.project).toBe(project.metadata.name);
+    const src = app.spec.source;
+    expect(src.chart).toBe(chartName);
+    expect(src.repoURL).toBe(repoSecret.stringData.url);
+    expect(src.repoURL).toMatch(/^[a-z0-9-]+-docker\.pkg\.dev\//);
+    // A semver range: the highest chart chartBump published, never an older one.
+    expect(src.targetRevision).toMatch(/\*|[<>]=?/);
+    expect(src.helm.valueFiles).toEqual([`values-${env}.yaml`]);
+    expect(existsSync(path.join(chartDir, `values-${env}.yaml`))).toBe(true);
+    expect(app.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true });
+    expect(app.spec.syncPolicy.syncOptions).toContain('CreateNamespace=true');
+    expect(app.spec.destination.namespace).toBe(envNamespace(env));
+    expect(project.spec.destinations).toContainEqual({ server: app.spec.destination.server, namespace: app.spec.destination.namespace });
+    expect(project.spec.sourceRepos).toContain(src.repoURL);
+  });
+
+  test.each(ENVS)('the AppProject whitelists every kind the chart renders with %s values', (env) => {
+    const allowed = new Set<string>((project.spec.namespaceResourceWhitelist as { group: string; kind: string }[]).map((r) => `${r.group}/${r.kind}`));
+    const rendered = render(renderer, { valueFiles: envValueFiles(env), namespace: envNamespace(env) });
+    const groupOf = (d: Manifest): string => (d.apiVersion.includes('/') ? d.apiVersion.split('/')[0]! : '');
+    const kinds = new Set(rendered.map((d) => `${groupOf(d)}/${d.kind}`));
+    for (const k of kinds) expect({ kind: k, allowed: allowed.has(k) }).toEqual({ kind: k, allowed: true });
+  });
+
+  test('the AppProject allows no cluster-scoped kind but Namespace', () => {
+    expect(project.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+  });
+});

@@ -1,0 +1,352 @@
+/**
+ * Terraform checks that run without provider downloads: formatting, parsing,
+ * module layout and docs, references, and cross-checks against the topic
+ * registry, the target table and the environment registry. Each cross-check is
+ * also run on a deliberately broken copy, to prove it can fail.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { TOPICS, deadLetterTopic } from '../../shared/contracts/topics.js';
+import { TARGETS } from '../../functions/targets.js';
+import { ENV_VARS } from '../../shared/config/envVars.js';
+import { type Body, type TfTree, addFile, emptyDir, first, isBody, loadTree, parseTf } from './hclTree.js';
+import {
+  checkDeclarations,
+  checkEnvironment,
+  checkFunctions,
+  checkLayout,
+  checkLogMetrics,
+  checkNoPrimitiveRoles,
+  checkProviders,
+  checkPublicAccess,
+  checkReferences,
+  checkTopics,
+  moduleDirs,
+} from './checks.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const tfRoot = path.join(repoRoot, 'terraform');
+const dl = (t: string): string => deadLetterTopic(t as (typeof TOPICS)[number]);
+
+let tree: TfTree;
+let readmes: Record<string, string | undefined>;
+
+async function readIfExists(file: string): Promise<string | undefined> {
+  return existsSync(file) ? fs.readFile(file, 'utf8') : undefined;
+}
+
+beforeAll(async () => {
+  tree = await loadTree(tfRoot);
+  readmes = {};
+  for (const d of moduleDirs(tree)) readmes[d] = await readIfExists(path.join(tfRoot, d, 'README.md'));
+}, 60_000);
+
+function clone(t: TfTree): TfTree {
+  return structuredClone(t);
+}
+
+function fnDir(t: TfTree) {
+  return t.dirs['modules/functions']!;
+}
+
+function findTerraform(): string | undefined {
+  for (const candidate of [process.env.TERRAFORM_BIN, 'terraform', '/usr/local/bin/terraform']) {
+    if (!candidate) continue;
+    const r = spawnSync(candidate, ['version'], { env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' } });
+    if (r.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+describe('terraform files', () => {
+  const terraform = findTerraform();
+  (terraform ? test : test.skip)('terraform fmt -check -recursive passes', () => {
+    const r = spawnSync(terraform!, ['fmt', '-check', '-recursive', '-diff', tfRoot], {
+      encoding: 'utf8',
+      env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null' },
+    });
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 0, stdout: '' });
+  });
+  if (!terraform) console.warn('terraform binary not found: fmt check skipped (parsing and cross-checks still run)');
+
+  test('every .tf file parses', () => {
+    const files = Object.values(tree.dirs).flatMap((d) => Object.keys(d.files));
+    expect(files.length).toBeGreaterThan(40);
+  });
+
+  test('a syntax error is reported with the file name', async () => {
+    await expect(parseTf('broken.tf', 'resource "google_pubsub_topic" "x" {\n  name = "a"\n')).rejects.toThrow(/broken\.tf/);
+  });
+
+  test('there is a module for each area of the issue, and envs/poc and bootstrap roots', () => {
+    expect(moduleDirs(tree)).toEqual(
+      ['artifact_registry', 'bastion', 'cicd', 'cloudbuild', 'functions', 'gke', 'ingress', 'network', 'observability', 'pubsub'].map((m) => `modules/${m}`),
+    );
+    expect(tree.dirs['envs/poc']).toBeDefined();
+    expect(tree.dirs.bootstrap).toBeDefined();
+  });
+
+  test('modules have main/variables/outputs/versions and a README with usage, Inputs and Outputs', () => {
+    expect(checkLayout(tree, readmes)).toEqual([]);
+  });
+
+  test('every variable has a description and a type; every output a description', () => {
+    expect(checkDeclarations(tree)).toEqual([]);
+  });
+
+  test('providers are required with bounded versions', () => {
+    expect(checkProviders(tree)).toEqual([]);
+  });
+
+  test('every reference resolves: variables, locals, module inputs and outputs', () => {
+    expect(checkReferences(tree)).toEqual([]);
+  });
+
+  test('no service account gets roles/owner or roles/editor', async () => {
+    const example = await fs.readFile(path.join(tfRoot, 'envs/poc/terraform.tfvars.example'), 'utf8');
+    expect(checkNoPrimitiveRoles(tree, { 'envs/poc/terraform.tfvars.example': example })).toEqual([]);
+  });
+
+  test('only the two HTTP targets are public', () => {
+    expect(checkPublicAccess(tree)).toEqual([]);
+  });
+
+  test('the example tfvars sets only declared variables, and every required one', async () => {
+    const body = await parseTf('terraform.tfvars', await fs.readFile(path.join(tfRoot, 'envs/poc/terraform.tfvars.example'), 'utf8'));
+    const vars = tree.dirs['envs/poc']!.variables;
+    expect(Object.keys(body).filter((k) => !(k in vars))).toEqual([]);
+    const required = Object.entries(vars).filter(([, v]) => !('default' in v)).map(([k]) => k);
+    expect(required.filter((k) => !(k in body))).toEqual([]);
+  });
+});
+
+describe('cross-checks with the project registries', () => {
+  test('topics: Terraform declares exactly the topic registry, each with a dead-letter topic', () => {
+    expect(checkTopics(tree, TOPICS, dl)).toEqual([]);
+  });
+
+  test('functions: one per target, with its trigger topic, entry point and runtime', () => {
+    expect(checkFunctions(tree, TARGETS)).toEqual([]);
+  });
+
+  test('environment: plain and secret variables per target match envVars.ts', () => {
+    expect(checkEnvironment(tree, ENV_VARS)).toEqual([]);
+  });
+
+  test('log-based metrics for the DORA dashboard', () => {
+    expect(checkLogMetrics(tree)).toEqual([]);
+  });
+});
+
+describe('the cross-checks catch broken references', () => {
+  test('a topic renamed in Terraform only', () => {
+    const t = clone(tree);
+    const topics = t.dirs['modules/pubsub']!.locals.topics as string[];
+    topics[topics.indexOf('approval-decided')] = 'approval-decidd';
+    const problems = checkTopics(t, TOPICS, dl);
+    expect(problems).toContain('topic approval-decided is in the topic registry but not in Terraform');
+    expect(problems).toContain('topic approval-decidd is in Terraform but not in the topic registry');
+  });
+
+  test('a topic renamed in the registry only', () => {
+    const registry = TOPICS.map((x) => (x === 'chart-published' ? 'chart-pushed' : x));
+    expect(checkTopics(tree, registry, dl)).toEqual(
+      expect.arrayContaining([
+        'topic chart-pushed is in the topic registry but not in Terraform',
+        'topic chart-published is in Terraform but not in the topic registry',
+      ]),
+    );
+  });
+
+  test('cloud-builds dropped from the cloudbuild module', () => {
+    const t = clone(tree);
+    delete t.dirs['modules/cloudbuild']!.resources.google_pubsub_topic;
+    expect(checkTopics(t, TOPICS, dl)).toContain('topic cloud-builds is in the topic registry but not in Terraform');
+  });
+
+  test('a different dead-letter suffix', () => {
+    const t = clone(tree);
+    const locals = t.dirs['modules/pubsub']!.locals;
+    locals.dead_letter_topics = String(locals.dead_letter_topics).replace('-dead-letter', '-dlq');
+    expect(checkTopics(t, TOPICS, dl).join('\n')).toMatch(/dead_letter_topics/);
+  });
+
+  test('a function triggered by the wrong topic', () => {
+    const t = clone(tree);
+    ((fnDir(t).locals.targets as Body).repoMirror as Body).trigger = 'source-mirrored';
+    expect(checkFunctions(t, TARGETS)).toContain('function repoMirror: Terraform trigger is source-mirrored, targets.ts says push-received');
+  });
+
+  test('a target without a Terraform function', () => {
+    const t = clone(tree);
+    delete (fnDir(t).locals.targets as Body).deployWatch;
+    expect(checkFunctions(t, TARGETS)).toContain('target deployWatch is in functions/targets.ts but has no Terraform function');
+  });
+
+  test('a wrong entry point, event type or retry policy', () => {
+    const t = clone(tree);
+    const f = fnDir(t).resources.google_cloudfunctions2_function!.main!;
+    first(f.build_config).entry_point = 'handler';
+    const content = first(first((f.dynamic as Body).event_trigger).content);
+    content.retry_policy = 'RETRY_POLICY_DO_NOT_RETRY';
+    content.event_type = 'google.cloud.storage.object.v1.finalized';
+    const problems = checkFunctions(t, TARGETS);
+    expect(problems).toContain('modules/functions: entry_point must be the target name (each.key)');
+    expect(problems).toContain('modules/functions: retry_policy must be RETRY_POLICY_RETRY');
+    expect(problems).toContain('modules/functions: event_type must be google.cloud.pubsub.topic.v1.messagePublished');
+  });
+
+  test('a secret given as a plain variable, and a secret given to the wrong target', () => {
+    const t = clone(tree);
+    const fn = fnDir(t);
+    const secret = fn.locals.secret_env as Body;
+    const plain = fn.locals.plain_env as Body;
+    plain.SLACK_SIGNING_SECRET = { value: 'x', targets: ['approvalCallback'] };
+    delete secret.SLACK_SIGNING_SECRET;
+    (secret.ARGOCD_AUTH_TOKEN as Body).targets = ['chartBump'];
+    const problems = checkEnvironment(t, ENV_VARS);
+    expect(problems).toContain("SLACK_SIGNING_SECRET is a deployed secret variable in envVars.ts but not in the functions module's secret_env");
+    expect(problems).toContain("SLACK_SIGNING_SECRET is in the functions module's plain_env but envVars.ts does not deploy it as plain");
+    expect(problems).toContain('ARGOCD_AUTH_TOKEN: Terraform gives it to chartBump, envVars.ts to deployWatch');
+  });
+
+  test('an environment variable added to envVars.ts only', () => {
+    const env = [...ENV_VARS, { name: 'BATON_NEW_SETTING', secret: false, targets: ['chartBump'] as const, doc: '' }];
+    expect(checkEnvironment(tree, env)).toContain("BATON_NEW_SETTING is a deployed plain variable in envVars.ts but not in the functions module's plain_env");
+  });
+
+  test('an undeclared variable, an unused one, and a misspelt local', () => {
+    const t = clone(tree);
+    const net = t.dirs['modules/network']!;
+    const subnet = net.resources.google_compute_subnetwork!.main!;
+    subnet.ip_cidr_range = '${var.subnet_cdir}';
+    subnet.name = '${local.pod_range_name}-x';
+    const problems = checkReferences(t);
+    expect(problems).toContain('modules/network: var.subnet_cdir is used but not declared');
+    expect(problems).toContain('modules/network: variable subnet_cidr is declared but never used');
+    expect(problems).toContain('modules/network: local.pod_range_name is used but not defined');
+  });
+
+  test('a module input that the module does not declare, a missing required one, a wrong output', () => {
+    const t = clone(tree);
+    const poc = t.dirs['envs/poc']!;
+    poc.modules.pubsub!.region = '${var.region}';
+    delete poc.modules.functions!.slack_channel;
+    poc.modules.cicd!.charts_repository_url = '${module.artifact_registry.chart_repo_url}';
+    const problems = checkReferences(t);
+    expect(problems).toContain('envs/poc: module pubsub sets region, which modules/pubsub does not declare');
+    expect(problems).toContain('envs/poc: module functions does not set required input slack_channel of modules/functions');
+    expect(problems).toContain('envs/poc: module.artifact_registry.chart_repo_url: modules/artifact_registry has no output chart_repo_url');
+  });
+
+  test('roles/editor or roles/owner anywhere', () => {
+    const t = clone(tree);
+    const roles = t.dirs['modules/cloudbuild']!.variables.terraform_roles!.default as string[];
+    roles.push('roles/editor');
+    t.dirs['modules/gke']!.resources.google_project_iam_member!.nodes!.role = 'roles/owner';
+    const problems = checkNoPrimitiveRoles(t);
+    expect(problems).toContain('modules/cloudbuild/variables.tf: grants roles/editor');
+    expect(problems).toContain('modules/gke/main.tf: grants roles/owner');
+  });
+
+  test('a public invoker on something other than the HTTP targets', () => {
+    const t = clone(tree);
+    const r = fnDir(t).resources.google_cloud_run_service_iam_member!;
+    r.trigger_invoker!.member = 'allUsers';
+    expect(checkPublicAccess(t)).toContain(
+      "modules/functions: google_cloud_run_service_iam_member.trigger_invoker makes something public; only the functions' HTTP targets may be",
+    );
+  });
+
+  test('a log metric renamed or reading the wrong field', () => {
+    const t = clone(tree);
+    const metrics = t.dirs['modules/observability']!.locals.log_metrics as Body;
+    metrics.baton_deploys = metrics.baton_deployments!;
+    delete metrics.baton_deployments;
+    (metrics.baton_lead_time_seconds as Body).field = 'jsonPayload.leadTime';
+    const problems = checkLogMetrics(t);
+    expect(problems).toContain('log metric baton_deployments is missing');
+    expect(problems).toContain('baton_lead_time_seconds: value must be extracted from jsonPayload.leadTimeSeconds');
+  });
+
+  test('a module without README tables or with an unbounded provider', () => {
+    const t = clone(tree);
+    const versions = t.dirs['modules/pubsub']!.terraform[0]!;
+    const providers = first(versions.required_providers);
+    (providers.google as Body).version = '>= 6.0';
+    expect(checkProviders(t)).toContain('modules/pubsub: provider google needs a bounded version such as ">= 6.0, < 8.0" (has >= 6.0)');
+    expect(checkLayout(t, { ...readmes, 'modules/pubsub': '# pubsub\n' })).toEqual(
+      expect.arrayContaining(['modules/pubsub/README.md: no "## Inputs" table', 'modules/pubsub/README.md: input project_id is not in the Inputs table']),
+    );
+  });
+
+  test('on disk: renaming a topic in one file of a copy of terraform/ is caught', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'baton-tf-'));
+    try {
+      await fs.cp(tfRoot, path.join(tmp, 'terraform'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
+      const main = path.join(tmp, 'terraform/modules/pubsub/main.tf');
+      const text = await fs.readFile(main, 'utf8');
+      expect(text).toContain('"deploy-finished",');
+      await fs.writeFile(main, text.replace('"deploy-finished",', '"deploy-done",'));
+      const broken = await loadTree(path.join(tmp, 'terraform'));
+      expect(checkTopics(broken, TOPICS, dl)).toEqual(
+        expect.arrayContaining([
+          'topic deploy-finished is in the topic registry but not in Terraform',
+          'topic deploy-done is in Terraform but not in the topic registry',
+        ]),
+      );
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('Cloud Build configs', () => {
+  async function steps(rel: string): Promise<string> {
+    const doc = YAML.parse(await fs.readFile(path.join(tfRoot, rel), 'utf8')) as { steps: Array<Record<string, unknown>> };
+    expect(Array.isArray(doc.steps)).toBe(true);
+    return doc.steps.map((s) => [...((s.args as string[] | undefined) ?? []), (s.script as string | undefined) ?? ''].join(' ')).join('\n');
+  }
+
+  test('plan.yaml: fmt -check, validate, plan -out, show -json, upload for the run', async () => {
+    const text = await steps('cloudbuild/plan.yaml');
+    for (const needle of ['fmt -check', ' validate', 'plan -input=false', '-out=tfplan', 'show -json tfplan', 'plan.json', 'gs://${_PLANS_BUCKET}/${_RUN_ID}/']) {
+      expect(text).toContain(needle);
+    }
+  });
+
+  test('apply.yaml: applies the saved plan after checking its digest', async () => {
+    const text = await steps('cloudbuild/apply.yaml');
+    expect(text).toMatch(/apply -input=false -lock-timeout=\S+ tfplan/);
+    expect(text).toContain('${_PLAN_SHA256}');
+    expect(text).not.toMatch(/-auto-approve/);
+  });
+
+  test('ci/cloudbuild.yaml: init, validate, plan and tflint', async () => {
+    const text = await steps('ci/cloudbuild.yaml');
+    for (const needle of [' init ', ' validate', ' plan ', 'tflint --recursive']) expect(text).toContain(needle);
+  });
+
+  test('the scripts they call exist and are executable', async () => {
+    for (const s of ['scripts/install-tools.sh', 'scripts/package-functions.sh']) {
+      const stat = await fs.stat(path.join(tfRoot, s));
+      expect(stat.mode & 0o111).not.toBe(0);
+      execFileSync('bash', ['-n', path.join(tfRoot, s)]);
+    }
+  });
+});
+
+describe('hclTree', () => {
+  test('folds several files of one directory into one view', async () => {
+    const d = emptyDir('x');
+    addFile(d, 'a.tf', await parseTf('a.tf', 'variable "v" {\n  type = string\n}\nlocals {\n  a = 1\n}\n'));
+    addFile(d, 'b.tf', await parseTf('b.tf', 'locals {\n  b = var.v\n}\nresource "google_pubsub_topic" "t" {\n  name = "n"\n}\n'));
+    expect(Object.keys(d.variables)).toEqual(['v']);
+    expect(d.locals).toEqual({ a: 1, b: '${var.v}' });
+    expect(isBody(d.resources.google_pubsub_topic?.t) && d.resources.google_pubsub_topic!.t!.name).toBe('n');
+  });
+});
