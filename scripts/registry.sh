@@ -37,7 +37,7 @@ YAML
     echo "registry: did not answer on 127.0.0.1:$port; see $dir/registry.log" >&2; exit 1
     ;;
   stop)
-    [ -f "$dir/registry.pid" ] && { kill "$(cat "$dir/registry.pid")" 2>/dev/null || true; rm -f "$dir/registry.pid"; }
+    if [ -f "$dir/registry.pid" ]; then kill "$(cat "$dir/registry.pid")" 2>/dev/null || true; rm -f "$dir/registry.pid"; fi
     ;;
   *) echo "usage: $0 start|stop [dir]" >&2; exit 2 ;;
 esac

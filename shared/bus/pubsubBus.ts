@@ -19,6 +19,7 @@ export type PubSubBusOptions = {
 export class PubSubBus implements Bus {
   private client?: Promise<PubSub>;
   private readonly topics = new Map<string, Promise<Topic>>();
+  private readonly open = new Set<{ close(): Promise<void> }>();
   private readonly autoCreate: boolean;
 
   constructor(private readonly options: PubSubBusOptions = {}) {
@@ -66,16 +67,21 @@ export class PubSubBus implements Bus {
     subscription.on('error', (error) => {
       process.emitWarning(`pubsub subscription ${name}: ${error.message}`);
     });
-    return {
-      close: async ({ remove = false } = {}) => {
+    const handle = {
+      close: async ({ remove = false }: { remove?: boolean } = {}) => {
+        this.open.delete(handle);
+        subscription.removeAllListeners('message');
         await subscription.close();
         if (remove) await subscription.delete().catch(() => undefined);
       },
     };
+    this.open.add(handle);
+    return handle;
   }
 
   async close(): Promise<void> {
     if (!this.client) return;
+    await Promise.all([...this.open].map((subscription) => subscription.close()));
     const client = await this.client;
     await Promise.all([...this.topics.values()].map(async (topic) => (await topic).flush().catch(() => undefined)));
     await client.close();

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what `npm test` and `npm run demo` need on a fresh machine, and says exactly what is
+# missing when it cannot: npm dependencies (from package-lock.json), and Debian's buildah and
+# docker-registry (the local image builder and OCI registry), plus golang-go and sprig for the
+# chart renderer the tests use. Usage: scripts/ensure-deps.sh test|demo
+set -euo pipefail
+purpose=${1:-test}
+cd "$(dirname "$0")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ensure-deps: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+need=()
+command -v buildah >/dev/null || need+=(buildah)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+if [ "$purpose" = test ]; then
+  command -v go >/dev/null || need+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || need+=(golang-github-masterminds-sprig-dev)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "ensure-deps: installing ${need[*]} with apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y -qq "${need[@]}" || { apt-get update -qq && apt-get install -y -qq "${need[@]}"; }; } >/dev/null
+  else
+    echo "ensure-deps: missing ${need[*]}. Install them with: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
