@@ -54,7 +54,7 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
 
   let push: NormalizedPush;
   try {
-    push = receiver.parsePush(JSON.parse(rawBody.toString('utf8')));
+    push = receiver.parsePush(JSON.parse(payloadText(rawBody, headers['content-type'])));
   } catch (error) {
     const reason = error instanceof PayloadError ? error.message : `body is not JSON: ${(error as Error).message}`;
     log.warn('refused a malformed push payload', { deliveryId, reason });
@@ -131,6 +131,18 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
     log.error('failed to start a run; the delivery can be retried', { deliveryId, error });
     return json(503, { error: 'failed to start the run; redeliver the webhook' });
   }
+}
+
+/**
+ * GitHub sends the payload as the body (application/json) or as the form field `payload`
+ * (application/x-www-form-urlencoded), depending on the hook's content type setting.
+ */
+function payloadText(rawBody: Buffer, contentType: string | undefined): string {
+  const text = rawBody.toString('utf8');
+  if (!contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded')) return text;
+  const payload = new URLSearchParams(text).get('payload');
+  if (payload === null) throw new PayloadError('form-encoded webhook without a payload field');
+  return payload;
 }
 
 type Triage =
