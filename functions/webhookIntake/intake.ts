@@ -102,6 +102,8 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
       ...(push.compareUrl ? { compareUrl: push.compareUrl } : {}),
       seq,
     } as const;
+    const now = new Date();
+    const intakeStage = { status: 'succeeded', startedAt: now.toISOString(), endedAt: now.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } as const;
     await deps.ledger.createRun({
       runId,
       pipeline: pipeline.name,
@@ -118,9 +120,8 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
       headMessage: push.commits.at(-1)?.message.split('\n')[0],
       compareUrl: push.compareUrl,
       services,
-    });
+    }, now, { intake: intakeStage });
     const published = await publishEvent(deps.bus, 'push-received', fields);
-    await deps.ledger.recordStage(runId, 'intake', { status: 'succeeded', detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` });
     runLog.info('accepted a push', { deliveryId, services, servicesResolved: fields.servicesResolved, unresolvedReason });
     if (deps.onRunStarted) {
       await deps.onRunStarted(published, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));

@@ -87,8 +87,9 @@ export class RunLedger {
     return doc!.seq;
   }
 
-  async createRun(run: NewRun, at = new Date()): Promise<RunRecord> {
-    const record: RunRecord = { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages: {}, builds: {} };
+  /** Creates the run, optionally with its first stages already recorded (one write instead of several). */
+  async createRun(run: NewRun, at = new Date(), stages: RunRecord['stages'] = {}): Promise<RunRecord> {
+    const record: RunRecord = { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages, builds: {} };
     await this.store.create(`runs/${docId(run.runId)}`, record);
     return record;
   }
@@ -147,6 +148,11 @@ export class RunLedger {
 
   getClaim<T extends Doc>(key: string): Promise<T | undefined> {
     return this.store.get<T>(`claims/${docId(key)}`);
+  }
+
+  /** Gives a claim back when the work it guarded failed before it had any effect, so a retry can claim it. */
+  releaseClaim(key: string): Promise<void> {
+    return this.store.delete(`claims/${docId(key)}`);
   }
 
   /**

@@ -25,6 +25,9 @@ export class SqliteDocStore implements DocStore {
     this.db.exec(`
       PRAGMA journal_mode = WAL;
       PRAGMA busy_timeout = 5000;
+      -- WAL with NORMAL sync: a commit does not wait for fsync (durable at checkpoints), which is
+      -- the right trade for a local ledger that the demo and baton dev rebuild at will.
+      PRAGMA synchronous = NORMAL;
       CREATE TABLE IF NOT EXISTS docs (
         collection TEXT NOT NULL,
         id TEXT NOT NULL,
