@@ -1,0 +1,34 @@
+import type { FakeSlackMessage } from '../../shared/fakes/slackApi.js';
+
+type Block = Record<string, any>;
+
+const text = (value: unknown): string => (value && typeof value === 'object' && 'text' in value ? String((value as { text: unknown }).text) : '');
+
+/** Renders a Block Kit message as plain text for the terminal, buttons included. */
+export function renderSlackMessage(message: FakeSlackMessage): string {
+  const lines: string[] = [`┌─ Slack #${message.channel} (ts ${message.ts})`];
+  for (const block of message.blocks as Block[]) {
+    switch (block.type) {
+      case 'header':
+        lines.push(`│ ${text(block.text).toUpperCase()}`);
+        break;
+      case 'section':
+        if (block.text) lines.push(...text(block.text).split('\n').map((line) => `│ ${line}`));
+        for (const field of (block.fields ?? []) as Block[]) lines.push(...text(field).split('\n').map((line) => `│   ${line}`));
+        break;
+      case 'context':
+        lines.push(`│ ${((block.elements ?? []) as Block[]).map(text).join('  ')}`);
+        break;
+      case 'actions':
+        lines.push(`│ ${((block.elements ?? []) as Block[]).map((element) => `[ ${text(element.text)} ]`).join('  ')}`);
+        break;
+      case 'divider':
+        lines.push('│ ────────');
+        break;
+      default:
+        break;
+    }
+  }
+  lines.push('└─');
+  return lines.join('\n');
+}
