@@ -6,6 +6,9 @@ import type { TopicTarget } from '../shared/adapters/topic.js';
 import { topicHandler } from '../shared/adapters/topic.js';
 import type { TopicName } from '../shared/contracts/topics.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
+import { expireStale } from '../shared/approval/expiry.js';
+import { isLoopbackHost, localApprovalRoutes } from '../shared/approval/localRoutes.js';
+import { decideDepsFor } from '../shared/approval/runtimeDeps.js';
 import { TARGETS } from './targets.js';
 
 export type EmbeddedStack = {
@@ -22,6 +25,8 @@ export type StackOptions = {
   subscriptionPrefix?: string;
   /** First redelivery delay; Pub/Sub's own minimum is 10 s, which is long for a local run. */
   minBackoffMs?: number;
+  /** How often undecided approval requests are checked for expiry; 0 turns the sweep off. Default 60 s. */
+  expirySweepMs?: number;
 };
 
 /**
@@ -50,11 +55,23 @@ export async function startEmbeddedStack(runtime: Runtime, options: StackOptions
       );
     }
   }
-  const { server, url } = await serveHttp(routes, runtime, options.port ?? 0, options.host ?? '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  // `baton approve|reject|expire` reach the in-process bus through these; only on loopback.
+  if (isLoopbackHost(host)) routes.push(...localApprovalRoutes());
+  const { server, url } = await serveHttp(routes, runtime, options.port ?? 0, host);
+  const sweepMs = options.expirySweepMs ?? 60_000;
+  const sweep =
+    sweepMs > 0
+      ? setInterval(() => {
+          expireStale(decideDepsFor(runtime, 'background')).catch((error: unknown) => runtime.log.warn('failed to sweep expired approvals', { error }));
+        }, sweepMs)
+      : undefined;
+  sweep?.unref();
   return {
     url,
     server,
     async close() {
+      if (sweep) clearInterval(sweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));

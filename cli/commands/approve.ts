@@ -1,4 +1,124 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import type { DecisionOutcome } from '../../shared/approval/decide.js';
+import type { SweepResult } from '../../shared/approval/expiry.js';
+import type { LocalDecideBody } from '../../shared/approval/localRoutes.js';
+import { LOCAL_DECIDE_PATH, LOCAL_EXPIRE_PATH } from '../../shared/approval/localRoutes.js';
+import type { Runtime } from '../../shared/runtime/runtime.js';
+import { cliRuntime, devUrl } from '../cliRuntime.js';
 
-/** Placeholder: registers nothing until this command lands. */
-export function register(_program: Command): void {}
+/**
+ * `baton approve|reject <runId>`: the CLI and Jenkins deciders. Jenkins' input step runs
+ * `baton approve "$RUN_ID" --via jenkins --as "$APPROVER"` with the submitter it recorded. Both
+ * go through the same `decide()` as Slack, under the same rules; approvers list CLI and Jenkins
+ * identities as `cli:<name>` and `jenkins:<user id>` (see shared/approval/identity.ts).
+ *
+ * Exit codes: 0 decided, 2 refused (the outcome says why), 1 could not decide (an error).
+ * `baton expire` runs the expiry sweep once (deployed: from Cloud Scheduler or Jenkins).
+ */
+export const EXIT_REFUSED = 2;
+
+export type DecideCommandOptions = {
+  runId: string;
+  action: 'approve' | 'reject';
+  as?: string;
+  via?: 'cli' | 'jenkins';
+  reason?: string;
+  json?: boolean;
+};
+
+type Output = { write(text: string): unknown };
+
+/** Jenkins when `JENKINS_URL` is set (it is inside every Jenkins build), else the CLI. */
+export function defaultVia(env: NodeJS.ProcessEnv): 'cli' | 'jenkins' {
+  return env.JENKINS_URL ? 'jenkins' : 'cli';
+}
+
+/** `--as`, else Jenkins' `BUILD_USER_ID` (build-user-vars plugin) or `BATON_DECIDER`, else the OS user for the CLI. */
+export function defaultIdentity(via: 'cli' | 'jenkins', env: NodeJS.ProcessEnv): string | undefined {
+  if (via === 'jenkins') return env.BUILD_USER_ID || env.BATON_DECIDER || undefined;
+  return env.BATON_DECIDER || userInfo().username || undefined;
+}
+
+async function closeRuntime(runtime: Runtime): Promise<void> {
+  await Promise.allSettled([runtime.bus().close(), runtime.ledger().close()]);
+}
+
+async function postLocal<T>(env: NodeJS.ProcessEnv, path: string, body: unknown): Promise<T> {
+  const url = `${devUrl(env)}${path}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    throw new Error(`failed to reach baton dev at ${devUrl(env)} (is \`baton dev\` running? BATON_DEV_URL says where): ${(error as Error).message}`);
+  }
+  const text = await response.text();
+  if (!response.ok) throw new Error(`failed to decide through baton dev: HTTP ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Decides once and reports; resolves with the exit code. */
+export async function runDecision(options: DecideCommandOptions, env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout): Promise<number> {
+  const via = options.via ?? defaultVia(env);
+  const id = options.as ?? defaultIdentity(via, env);
+  if (!id) throw new Error(`failed to ${options.action}: no decider identity; pass --as <${via === 'jenkins' ? 'jenkins user id' : 'name'}>`);
+  const body: LocalDecideBody = { runId: options.runId, action: options.action, decider: { id, name: id, via }, ...(options.reason ? { reason: options.reason } : {}) };
+  const runtime = cliRuntime(env);
+  let outcome: DecisionOutcome;
+  if (runtime.mode === 'embedded') {
+    // The plain embedded mode: the bus lives inside `baton dev`; ask it to decide.
+    outcome = await postLocal<DecisionOutcome>(env, LOCAL_DECIDE_PATH, body);
+  } else {
+    const [{ decide }, { decideDepsFor }] = await Promise.all([import('../../shared/approval/decide.js'), import('../../shared/approval/runtimeDeps.js')]);
+    try {
+      outcome = await decide(body, decideDepsFor(runtime, 'background'));
+    } finally {
+      await closeRuntime(runtime);
+    }
+  }
+  if (options.json) out.write(`${JSON.stringify(outcome)}\n`);
+  else out.write(`${outcome.outcome === 'decided' ? '' : `refused (${outcome.outcome}): `}${outcome.message}\n`);
+  return outcome.outcome === 'decided' ? 0 : EXIT_REFUSED;
+}
+
+/** Runs the expiry sweep once. */
+export async function runExpire(options: { json?: boolean }, env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout): Promise<SweepResult> {
+  const runtime = cliRuntime(env);
+  let result: SweepResult;
+  if (runtime.mode === 'embedded') {
+    result = await postLocal<SweepResult>(env, LOCAL_EXPIRE_PATH, {});
+  } else {
+    const [{ expireStale }, { decideDepsFor }] = await Promise.all([import('../../shared/approval/expiry.js'), import('../../shared/approval/runtimeDeps.js')]);
+    try {
+      result = await expireStale(decideDepsFor(runtime, 'background'));
+    } finally {
+      await closeRuntime(runtime);
+    }
+  }
+  if (options.json) out.write(`${JSON.stringify(result)}\n`);
+  else out.write(`expired ${result.expired.length} request(s)${result.expired.length ? `: ${result.expired.join(', ')}` : ''}${result.repaired.length ? `; finished ${result.repaired.length} interrupted decision(s)` : ''}\n`);
+  return result;
+}
+
+export function register(program: Command): void {
+  for (const action of ['approve', 'reject'] as const) {
+    program
+      .command(`${action} <runId>`)
+      .description(`${action} a run waiting for approval (same rules as the Slack buttons)`)
+      .option('--as <identity>', 'who decides: a CLI name or Jenkins user id, matched against the approvers as cli:<id> or jenkins:<id>')
+      .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
+      .option('--reason <text>', 'why (kept with the decision)')
+      .option('--json', 'print the outcome as JSON')
+      .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; json?: boolean }) => {
+        if (opts.via !== undefined && opts.via !== 'cli' && opts.via !== 'jenkins') throw new Error(`--via must be cli or jenkins, not ${opts.via}`);
+        process.exitCode = await runDecision({ runId, action, as: opts.as, via: opts.via as 'cli' | 'jenkins' | undefined, reason: opts.reason, json: opts.json });
+      });
+  }
+  program
+    .command('expire')
+    .description('expire approval requests left undecided past their time (run it from a scheduler)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      await runExpire(opts);
+    });
+}

@@ -1,4 +1,20 @@
 import type { HttpTarget } from '../../shared/adapters/http.js';
+import { decide } from '../../shared/approval/decide.js';
+import { decideDepsFor, slackFor } from '../../shared/approval/runtimeDeps.js';
+import { handleSlackCallback } from './callback.js';
+import type { CallbackDeps } from './callback.js';
 
-/** HTTP target `approvalCallback`. Placeholder until the approval stage lands. */
-export const target: HttpTarget = async () => ({ status: 501, body: { error: 'approvalCallback is not implemented yet' } });
+/** HTTP target `approvalCallback`: Slack's interactivity request URL. */
+export const target: HttpTarget = (request, runtime) => {
+  const deps = runtime.service<CallbackDeps>('approvalCallback', () => {
+    const decideDeps = decideDepsFor(runtime, 'interactive');
+    return {
+      signingSecret: runtime.env.SLACK_SIGNING_SECRET,
+      slack: slackFor(runtime, 'interactive'),
+      decide: (decision) => decide(decision, decideDeps),
+      now: () => runtime.now(),
+      log: runtime.log,
+    };
+  });
+  return handleSlackCallback(request, deps);
+};

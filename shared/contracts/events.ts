@@ -150,6 +150,13 @@ export const BuildFinished = envelope('build-finished', 1).extend({
   logUrl: z.string().optional(),
   /** Why it failed, timed out or was cancelled. */
   detail: z.string().optional(),
+  /**
+   * Terraform pipelines only: what the saved plan would do, so the approval message can show it.
+   * `destroyed` lists the addresses of resources the plan destroys.
+   */
+  planSummary: z
+    .object({ add: z.number().int().nonnegative(), change: z.number().int().nonnegative(), destroy: z.number().int().nonnegative(), destroyed: z.array(z.string()).optional() })
+    .optional(),
 });
 export type BuildFinished = z.infer<typeof BuildFinished>;
 

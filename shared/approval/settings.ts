@@ -1,0 +1,61 @@
+import type { BatonConfig } from '../config/pipelineConfig.js';
+import { findPipeline } from '../config/pipelineConfig.js';
+import type { RunRecord } from '../ledger/runLedger.js';
+import type { PlanSummary, RunView } from './messages.js';
+
+export const DEFAULT_TTL_SECONDS = 86_400;
+
+/** A pipeline's approval settings: `approval.*` in the config, else the Slack env vars. */
+export type ApprovalSettings = {
+  channel?: string;
+  approvers: string[];
+  allowSelfApproval: boolean;
+  ttlSeconds: number;
+};
+
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+}
+
+export function approvalSettings(config: BatonConfig, pipelineName: string, env: { SLACK_CHANNEL?: string; SLACK_APPROVERS?: string }): ApprovalSettings {
+  const approval = findPipeline(config, pipelineName)?.approval;
+  return {
+    channel: approval?.channel ?? (env.SLACK_CHANNEL || undefined),
+    approvers: approval?.approvers ?? splitList(env.SLACK_APPROVERS),
+    allowSelfApproval: approval?.allowSelfApproval ?? true,
+    ttlSeconds: approval?.ttlSeconds ?? DEFAULT_TTL_SECONDS,
+  };
+}
+
+/** A service's build as the run records it; `planSummary` is set by terraform builds. */
+type RecordedBuild = RunRecord['builds'][string] & { planSummary?: PlanSummary };
+
+/** What the messages show of a run. */
+export function runView(run: RunRecord): RunView {
+  return {
+    runId: run.runId,
+    pipeline: run.pipeline,
+    kind: run.kind,
+    repository: run.repository,
+    branch: run.branch,
+    sha: run.after,
+    seq: run.seq,
+    pusher: run.pusher,
+    headMessage: run.headMessage,
+    compareUrl: run.compareUrl,
+    services: run.services.map((service) => {
+      const build = run.builds[service] as RecordedBuild | undefined;
+      return {
+        service,
+        status: build?.status ?? 'pending',
+        ...(build?.image ? { image: build.image } : {}),
+        ...(build?.logUrl ? { logUrl: build.logUrl } : {}),
+        ...(build?.detail ? { detail: build.detail } : {}),
+        ...(build?.planSummary ? { planSummary: build.planSummary } : {}),
+      };
+    }),
+  };
+}
