@@ -2,7 +2,7 @@
 # Installs what `npm test` and `npm run demo` need on a fresh machine, and says exactly what is
 # missing when it cannot: npm dependencies (from package-lock.json), and Debian's buildah and
 # docker-registry (the local image builder and OCI registry), plus golang-go and sprig for the
-# chart renderer the tests use. Usage: scripts/ensure-deps.sh test|demo
+# chart renderer the tests use, and groovy for the Jenkinsfile check. Usage: scripts/ensure-deps.sh test|demo
 set -euo pipefail
 purpose=${1:-test}
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 if [ "$purpose" = test ]; then
   command -v go >/dev/null || need+=(golang-go)
   [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || need+=(golang-github-masterminds-sprig-dev)
+  # Groovy's own parser checks that the Jenkinsfiles are valid Groovy.
+  command -v groovy >/dev/null || need+=(groovy)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

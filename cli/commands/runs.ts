@@ -1,4 +1,58 @@
 import type { Command } from 'commander';
+import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import { redactedError } from '../../shared/log/redact.js';
+import { cliRuntime } from '../cliRuntime.js';
+import { formatRuns, formatStatus } from '../runs/format.js';
 
-/** Placeholder: registers nothing until this command lands. */
-export function register(_program: Command): void {}
+/**
+ * `baton runs` (recent runs, newest first) and `baton status <runId>` (one run's stage
+ * timeline), both read from the run ledger the CLI's runtime points at: Firestore deployed and
+ * under the emulators, `baton dev`'s SQLite file otherwise. `--json` prints the ledger records;
+ * the Jenkinsfile reads `services` from `baton status --json`.
+ */
+export function register(program: Command): void {
+  program
+    .command('runs')
+    .description('list recent runs, newest first')
+    .option('--limit <n>', 'how many runs', '20')
+    .option('--pipeline <name>', 'only this pipeline')
+    .option('--json', 'print the run records as a JSON array')
+    .action(async (options: { limit: string; pipeline?: string; json?: boolean }) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, not "${options.limit}"`);
+      await withLedger(async (ledger) => {
+        // Filtering by pipeline happens after the newest-first cut, so read generously.
+        const runs = (await ledger.listRuns(options.pipeline ? Math.max(limit * 10, 200) : limit))
+          .filter((run) => !options.pipeline || run.pipeline === options.pipeline)
+          .slice(0, limit);
+        process.stdout.write(options.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
+      });
+    });
+
+  program
+    .command('status <runId>')
+    .description("one run's stage timeline: status, start, duration, detail and links per stage")
+    .option('--json', 'print the run record as JSON')
+    .action(async (runId: string, options: { json?: boolean }) => {
+      await withLedger(async (ledger) => {
+        const run = await ledger.getRun(runId);
+        if (!run) {
+          process.stderr.write(`baton status: run ${runId} not found\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(options.json ? `${JSON.stringify(run, null, 2)}\n` : formatStatus(run, new Date()));
+      });
+    });
+}
+
+async function withLedger(work: (ledger: RunLedger) => Promise<void>): Promise<void> {
+  const ledger = cliRuntime().ledger();
+  try {
+    await work(ledger);
+  } catch (error) {
+    throw redactedError('failed to read the run ledger', error);
+  } finally {
+    await ledger.close().catch(() => undefined);
+  }
+}
