@@ -4,7 +4,7 @@ import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.j
 import { affectedServices, matchPipeline } from '../../shared/config/pipelineConfig.js';
 import type { HttpRequest, HttpResponse } from '../../shared/adapters/http.js';
 import { isBotCommit } from '../../shared/git/botCommit.js';
-import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { PushReceived } from '../../shared/contracts/index.js';
 import type { NormalizedPush, WebhookReceiver } from './receiver.js';
@@ -68,19 +68,45 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
   }
   const { pipeline, branch, services, unresolvedReason } = decision;
 
-  // The delivery is claimed before anything is published, so a redelivery (same id) can
-  // never start a second run; if publishing fails the claim is released for the retry.
-  const provisionalRunId = `${pipeline.name}:${deliveryId}`;
-  if (!(await deps.ledger.acceptDelivery(receiver.provider, deliveryId, provisionalRunId))) {
+  // The delivery is claimed, the run numbered and created in one transaction before anything
+  // is published, so a redelivery (same id) can never start a second run; if publishing then
+  // fails, the delivery is released so the host's redelivery can start it.
+  let run: RunRecord | undefined;
+  try {
+    run = await deps.ledger.startRun(
+      { provider: receiver.provider, deliveryId },
+      (seq) => ({
+        runId: `${pipeline.name}-${seq}-${push.after.slice(0, 7)}`,
+        pipeline: pipeline.name,
+        kind: pipeline.kind,
+        seq,
+        provider: receiver.provider,
+        deliveryId,
+        repository: push.repository,
+        ref: push.ref,
+        branch,
+        before: push.before,
+        after: push.after,
+        pusher: push.pusher,
+        headMessage: push.commits.at(-1)?.message.split('\n')[0],
+        compareUrl: push.compareUrl,
+        services,
+      }),
+      (_run, at) => ({ intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } }),
+    );
+  } catch (error) {
+    log.error('failed to record the run; the delivery can be retried', { deliveryId, error });
+    return json(503, { error: 'failed to start the run; redeliver the webhook' });
+  }
+  if (!run) {
     log.info('ignored a redelivered webhook', { deliveryId });
     return json(200, { duplicate: true, deliveryId });
   }
+  const runLog = log.child({ runId: run.runId, pipeline: pipeline.name });
+  let published: PushReceived;
   try {
-    const seq = await deps.ledger.nextSeq(pipeline.name);
-    const runId = `${pipeline.name}-${seq}-${push.after.slice(0, 7)}`;
-    const runLog = log.child({ runId, pipeline: pipeline.name });
-    const fields = {
-      runId,
+    published = await publishEvent(deps.bus, 'push-received', {
+      runId: run.runId,
       pipeline: pipeline.name,
       kind: pipeline.kind,
       provider: receiver.provider,
@@ -100,38 +126,21 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
       servicesResolved: unresolvedReason === undefined,
       ...(unresolvedReason ? { unresolvedReason } : {}),
       ...(push.compareUrl ? { compareUrl: push.compareUrl } : {}),
-      seq,
-    } as const;
-    const now = new Date();
-    const intakeStage = { status: 'succeeded', startedAt: now.toISOString(), endedAt: now.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } as const;
-    await deps.ledger.createRun({
-      runId,
-      pipeline: pipeline.name,
-      kind: pipeline.kind,
-      seq,
-      provider: receiver.provider,
-      deliveryId,
-      repository: push.repository,
-      ref: push.ref,
-      branch,
-      before: push.before,
-      after: push.after,
-      pusher: push.pusher,
-      headMessage: push.commits.at(-1)?.message.split('\n')[0],
-      compareUrl: push.compareUrl,
-      services,
-    }, now, { intake: intakeStage });
-    const published = await publishEvent(deps.bus, 'push-received', fields);
-    runLog.info('accepted a push', { deliveryId, services, servicesResolved: fields.servicesResolved, unresolvedReason });
-    if (deps.onRunStarted) {
-      await deps.onRunStarted(published, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));
-    }
-    return json(202, { runId });
+      seq: run.seq,
+    });
   } catch (error) {
     await deps.ledger.releaseDelivery(receiver.provider, deliveryId).catch(() => undefined);
-    log.error('failed to start a run; the delivery can be retried', { deliveryId, error });
+    await deps.ledger
+      .updateRun(run.runId, (current) => ({ ...current, status: 'failed', stages: { ...current.stages, intake: { ...current.stages.intake!, status: 'failed', detail: 'could not publish push-received; redeliver the webhook' } } }))
+      .catch(() => undefined);
+    runLog.error('failed to publish push-received; the delivery can be retried', { deliveryId, error });
     return json(503, { error: 'failed to start the run; redeliver the webhook' });
   }
+  runLog.info('accepted a push', { deliveryId, services, servicesResolved: published.servicesResolved, unresolvedReason });
+  if (deps.onRunStarted) {
+    await deps.onRunStarted(published, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));
+  }
+  return json(202, { runId: run.runId });
 }
 
 /**

@@ -9,7 +9,21 @@ export type Doc = Record<string, unknown>;
 /** What an update function returns: the new document, or `undefined` to leave it as it is. */
 export type Updater<T extends Doc> = (current: T | undefined) => T | undefined;
 
+/** Reads and writes inside one transaction: all of them happen, or none. */
+export interface DocTransaction {
+  get<T extends Doc>(path: string): Promise<T | undefined>;
+  /** Fails the transaction's commit if the document exists (use `get` first to decide instead). */
+  create(path: string, doc: Doc): void;
+  set(path: string, doc: Doc): void;
+}
+
 export interface DocStore {
+  /**
+   * Runs `work` atomically: reads see one state, writes land together. Firestore retries the
+   * function on contention, so it must be pure apart from the transaction's own calls, and all
+   * reads must come before the writes.
+   */
+  transact<T>(work: (tx: DocTransaction) => Promise<T>): Promise<T>;
   /** Creates the document only if it does not exist. Resolves true for the one caller that created it. */
   create(path: string, doc: Doc): Promise<boolean>;
   get<T extends Doc>(path: string): Promise<T | undefined>;

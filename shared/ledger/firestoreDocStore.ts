@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import type { Doc, DocStore, Updater } from './docStore.js';
+import type { Doc, DocStore, DocTransaction, Updater } from './docStore.js';
 import { splitPath } from './docStore.js';
 
 const ALREADY_EXISTS = 6;
@@ -55,6 +55,20 @@ export class FirestoreDocStore implements DocStore {
 
   async delete(path: string): Promise<void> {
     await (await this.db()).doc(this.path(path)).delete();
+  }
+
+  async transact<T>(work: (tx: DocTransaction) => Promise<T>): Promise<T> {
+    const db = await this.db();
+    return db.runTransaction(async (transaction) =>
+      work({
+        get: async <D extends Doc>(path: string) => {
+          const snapshot = await transaction.get(db.doc(this.path(path)));
+          return snapshot.exists ? (snapshot.data() as D) : undefined;
+        },
+        create: (path, doc) => void transaction.create(db.doc(this.path(path)), doc),
+        set: (path, doc) => void transaction.set(db.doc(this.path(path)), doc),
+      }),
+    );
   }
 
   async list<T extends Doc>(collectionPath: string): Promise<T[]> {

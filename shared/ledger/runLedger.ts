@@ -76,6 +76,32 @@ export class RunLedger {
     return this.store.create(`deliveries/${docId(provider, deliveryId)}`, { provider, deliveryId, runId, at: new Date().toISOString() });
   }
 
+  /**
+   * Starts a run for a webhook delivery in one atomic write: claims the delivery id, takes the
+   * pipeline's next sequence and creates the run. Resolves undefined for a redelivery. One
+   * transaction instead of three writes: nothing half-done is left behind, and it is faster.
+   */
+  async startRun(
+    delivery: { provider: string; deliveryId: string },
+    describe: (seq: number) => NewRun,
+    stages: (run: NewRun, at: Date) => RunRecord['stages'] = () => ({}),
+    at = new Date(),
+  ): Promise<RunRecord | undefined> {
+    return this.store.transact(async (tx) => {
+      const deliveryPath = `deliveries/${docId(delivery.provider, delivery.deliveryId)}`;
+      if (await tx.get(deliveryPath)) return undefined;
+      const pipelineName = describe(0).pipeline;
+      const pipelinePath = `pipelines/${docId(pipelineName)}`;
+      const seq = ((await tx.get<{ seq: number }>(pipelinePath))?.seq ?? 0) + 1;
+      const run = describe(seq);
+      const record: RunRecord = { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages: stages(run, at), builds: {} };
+      tx.create(deliveryPath, { ...delivery, runId: run.runId, at: at.toISOString() });
+      tx.set(pipelinePath, { seq });
+      tx.create(`runs/${docId(run.runId)}`, record);
+      return record;
+    });
+  }
+
   /** Forgets a delivery whose run could not be published, so the host's redelivery is accepted. */
   releaseDelivery(provider: string, deliveryId: string): Promise<void> {
     return this.store.delete(`deliveries/${docId(provider, deliveryId)}`);

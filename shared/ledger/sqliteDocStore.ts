@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { createRequire } from 'node:module';
 import { splitPath } from './docStore.js';
-import type { Doc, DocStore, Updater } from './docStore.js';
+import type { Doc, DocStore, DocTransaction, Updater } from './docStore.js';
 
 // node:sqlite is Node 22's built-in SQLite: no native addon to compile (an addon built by npm
 // under the machine's Node 20 would not load under Node 22). Loaded through require so that
@@ -17,6 +17,9 @@ const require = createRequire(import.meta.url);
  */
 export class SqliteDocStore implements DocStore {
   private readonly db: DatabaseSyncType;
+  private readonly statements = new Map<string, ReturnType<DatabaseSyncType['prepare']>>();
+  /** Serialises transactions of this process: node:sqlite is synchronous, but `transact` awaits. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -37,61 +40,118 @@ export class SqliteDocStore implements DocStore {
     `);
   }
 
-  async create(path: string, doc: Doc): Promise<boolean> {
-    const { collection, id } = splitPath(path);
-    const result = this.db.prepare('INSERT OR IGNORE INTO docs (collection, id, body) VALUES (?, ?, ?)').run(collection, id, JSON.stringify(doc));
-    return Number(result.changes) === 1;
+  create(path: string, doc: Doc): Promise<boolean> {
+    return this.exclusive(() => {
+      const { collection, id } = splitPath(path);
+      const result = this.sql('INSERT OR IGNORE INTO docs (collection, id, body) VALUES (?, ?, ?)').run(collection, id, JSON.stringify(doc));
+      return Number(result.changes) === 1;
+    });
   }
 
-  async get<T extends Doc>(path: string): Promise<T | undefined> {
-    const { collection, id } = splitPath(path);
-    return this.read<T>(collection, id);
+  get<T extends Doc>(path: string): Promise<T | undefined> {
+    return this.exclusive(() => {
+      const { collection, id } = splitPath(path);
+      return this.read<T>(collection, id);
+    });
   }
 
-  async set(path: string, doc: Doc): Promise<void> {
-    const { collection, id } = splitPath(path);
-    this.db
-      .prepare('INSERT INTO docs (collection, id, body) VALUES (?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body')
-      .run(collection, id, JSON.stringify(doc));
+  set(path: string, doc: Doc): Promise<void> {
+    return this.exclusive(() => {
+      const { collection, id } = splitPath(path);
+      this.write(collection, id, doc);
+    });
   }
 
-  async update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }> {
-    const { collection, id } = splitPath(path);
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const current = this.read<T>(collection, id);
-      const next = update(current === undefined ? undefined : structuredClone(current));
-      if (next === undefined) {
+  update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }> {
+    return this.exclusive(() => {
+      const { collection, id } = splitPath(path);
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const current = this.read<T>(collection, id);
+        const next = update(current === undefined ? undefined : structuredClone(current));
+        if (next !== undefined) this.write(collection, id, next);
         this.db.exec('COMMIT');
-        return { doc: current, changed: false };
+        return next === undefined ? { doc: current, changed: false } : { doc: next, changed: true };
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
       }
-      this.db
-        .prepare('INSERT INTO docs (collection, id, body) VALUES (?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body')
-        .run(collection, id, JSON.stringify(next));
-      this.db.exec('COMMIT');
-      return { doc: next, changed: true };
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
-  async delete(path: string): Promise<void> {
-    const { collection, id } = splitPath(path);
-    this.db.prepare('DELETE FROM docs WHERE collection = ? AND id = ?').run(collection, id);
+  delete(path: string): Promise<void> {
+    return this.exclusive(() => {
+      const { collection, id } = splitPath(path);
+      this.sql('DELETE FROM docs WHERE collection = ? AND id = ?').run(collection, id);
+    });
   }
 
-  async list<T extends Doc>(collectionPath: string): Promise<T[]> {
-    const rows = this.db.prepare('SELECT body FROM docs WHERE collection = ? ORDER BY id').all(collectionPath) as Array<{ body: string }>;
-    return rows.map((row) => JSON.parse(row.body) as T);
+  list<T extends Doc>(collectionPath: string): Promise<T[]> {
+    return this.exclusive(() => {
+      const rows = this.sql('SELECT body FROM docs WHERE collection = ? ORDER BY id').all(collectionPath) as Array<{ body: string }>;
+      return rows.map((row) => JSON.parse(row.body) as T);
+    });
   }
 
   async close(): Promise<void> {
+    await this.queue;
     if (this.db.isOpen) this.db.close();
   }
 
+  transact<T>(work: (tx: DocTransaction) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const tx: DocTransaction = {
+          get: async <D extends Doc>(path: string) => {
+            const { collection, id } = splitPath(path);
+            return this.read<D>(collection, id);
+          },
+          create: (path, doc) => {
+            const { collection, id } = splitPath(path);
+            this.sql('INSERT INTO docs (collection, id, body) VALUES (?, ?, ?)').run(collection, id, JSON.stringify(doc));
+          },
+          set: (path, doc) => {
+            const { collection, id } = splitPath(path);
+            this.write(collection, id, doc);
+          },
+        };
+        const result = await work(tx);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Runs one operation at a time. node:sqlite calls are synchronous, but a transaction's work
+   * awaits; without the queue another operation could slip into (or commit with) it.
+   */
+  private exclusive<T>(operation: () => T | Promise<T>): Promise<T> {
+    const result = this.queue.then(operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Prepared once per statement text: preparing is a large share of a small write's cost. */
+  private sql(text: string) {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private write(collection: string, id: string, doc: Doc): void {
+    this.sql('INSERT INTO docs (collection, id, body) VALUES (?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET body = excluded.body').run(collection, id, JSON.stringify(doc));
+  }
+
   private read<T extends Doc>(collection: string, id: string): T | undefined {
-    const row = this.db.prepare('SELECT body FROM docs WHERE collection = ? AND id = ?').get(collection, id) as { body: string } | undefined;
+    const row = this.sql('SELECT body FROM docs WHERE collection = ? AND id = ?').get(collection, id) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as T) : undefined;
   }
 }

@@ -66,6 +66,18 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
     expect(await ledger.acceptDelivery('github', 'd1', 'r1')).toBe(true);
   });
 
+  test('a run starts once per delivery, numbered in order, even when deliveries race', async () => {
+    const start = (deliveryId: string) =>
+      ledger.startRun({ provider: 'github', deliveryId }, (seq) => run(`r-${deliveryId}-${seq}`, seq), (_run, at) => ({ intake: { status: 'succeeded', startedAt: at.toISOString() } }));
+    const same = await Promise.all(Array.from({ length: 6 }, () => start('same-delivery')));
+    expect(same.filter(Boolean)).toHaveLength(1);
+    const others = await Promise.all(['a', 'b', 'c'].map(start));
+    expect(others.map((record) => record!.seq).sort()).toEqual([2, 3, 4]);
+    const stored = await ledger.getRun(same.find(Boolean)!.runId);
+    expect(stored).toMatchObject({ seq: 1, status: 'running', stages: { intake: { status: 'succeeded' } } });
+    expect(await ledger.acceptDelivery('github', 'same-delivery', 'x')).toBe(false);
+  });
+
   test('the deployed sequence only moves forward, even under concurrency', async () => {
     const outcomes = await Promise.all([3, 1, 5, 2, 4].map((seq) => ledger.advanceDeployed('shop', 'frontend', seq, `r${seq}`)));
     expect(await ledger.deployedSeq('shop', 'frontend')).toBe(5);
