@@ -1,0 +1,201 @@
+import type { Bus } from '../../shared/bus/bus.js';
+import { publishEvent } from '../../shared/bus/events.js';
+import { buildDocPath } from '../../shared/build/buildRecord.js';
+import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import type { BuiltImage, CloudBuildNotification, TerminalBuildStatus } from '../../shared/contracts/index.js';
+import { Sha, TERMINAL_BUILD_STATUSES, isTerminal } from '../../shared/contracts/index.js';
+import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
+import type { Logger } from '../../shared/log/logger.js';
+import { parseReference } from '../../shared/oci/reference.js';
+
+/** The registry call buildStatus needs: the digest the registry holds for a tag or digest. */
+export type RegistryLookup = { manifestDigest(repository: string, reference: string): Promise<string | undefined> };
+
+export type BuildStatusDeps = {
+  ledger: RunLedger;
+  bus: Bus;
+  log: Logger;
+  /** A registry client for an image host (Artifact Registry with the service account's token, or the local registry). */
+  registryFor: (host: string) => RegistryLookup;
+  /** Deliveries during which a registry that does not (yet) hold the digest is retried. Default 3. */
+  confirmAttempts?: number;
+};
+
+export type DeliveryInfo = { deliveryAttempt: number };
+
+const TERMINAL_STAGE_OK = 'SUCCESS';
+
+/**
+ * buildStatus: turns Cloud Build's notifications into `build-finished`, once per build.
+ *
+ * Non-terminal states only refresh the run's timeline. Builds baton did not start (no ledger
+ * record and no `_BATON_RUN_ID` substitution) are ignored, as are duplicates (a claim per build
+ * id) and builds a later start replaced. On SUCCESS the image digest from the build's results is
+ * confirmed in the registry before anything is published; a registry that does not hold it is
+ * retried, then reported as INTERNAL_ERROR.
+ */
+export async function handleBuildNotification(build: CloudBuildNotification, delivery: DeliveryInfo, deps: BuildStatusDeps): Promise<void> {
+  const record = await buildRecordFor(build, deps.ledger);
+  if (!record) {
+    deps.log.debug('ignored a build baton did not start', { stage: 'buildStatus', buildId: build.id, status: build.status });
+    return;
+  }
+  const log = deps.log.child({ stage: 'buildStatus', runId: record.runId, pipeline: record.pipeline, service: record.service, buildId: build.id });
+
+  const current = await deps.ledger.getClaim<{ buildId?: string }>(`build:${record.runId}:${record.service}`);
+  if (current?.buildId && current.buildId !== build.id) {
+    log.info('ignored a build that a later start replaced', { current: current.buildId, status: build.status });
+    return;
+  }
+
+  if (!isTerminal(build.status)) {
+    await deps.ledger.updateRun(record.runId, (run) => {
+      const entry = run.builds[record.service];
+      if (!entry || entry.buildId !== build.id || isTerminalName(entry.status) || entry.status === build.status) return undefined;
+      run.builds[record.service] = { ...entry, status: build.status };
+      return run;
+    });
+    log.debug('build is under way', { status: build.status });
+    return;
+  }
+
+  const finishedKey = `build-finished:${build.id}`;
+  if (await deps.ledger.getClaim(finishedKey)) {
+    log.info('ignored a repeated terminal notification', { status: build.status });
+    return;
+  }
+
+  let status: TerminalBuildStatus = build.status;
+  let detail = describeFailure(build);
+  let image: BuiltImage | undefined;
+  if (status === TERMINAL_STAGE_OK && record.kind === 'image') {
+    try {
+      image = await confirmImage(build, record, deps);
+    } catch (error) {
+      if (delivery.deliveryAttempt < (deps.confirmAttempts ?? 3)) {
+        log.warn('could not confirm the image in the registry yet; retrying', { error, deliveryAttempt: delivery.deliveryAttempt });
+        throw error;
+      }
+      status = 'INTERNAL_ERROR';
+      detail = `the build succeeded but the registry does not confirm its image: ${(error as Error).message}`;
+      log.error('gave up confirming the image; reporting the build as failed', { detail });
+    }
+  }
+
+  if (!(await deps.ledger.claim(finishedKey, { status }))) return;
+  const logUrl = build.logUrl ?? record.logUrl;
+  try {
+    const run = await deps.ledger.updateRun(record.runId, (next) => {
+      next.builds[record.service] = {
+        buildId: build.id,
+        status,
+        ...(image ? { image: { repository: image.repository, tag: image.tag, digest: image.digest } } : {}),
+        ...(logUrl ? { logUrl } : {}),
+        ...(detail ? { detail } : {}),
+      };
+      return next;
+    });
+    if (run) await recordBuildStage(deps.ledger, run);
+    await publishEvent(deps.bus, 'build-finished', {
+      runId: record.runId,
+      pipeline: record.pipeline,
+      service: record.service,
+      buildId: build.id,
+      status,
+      sha: record.sha,
+      ...(image ? { image } : {}),
+      ...(logUrl ? { logUrl } : {}),
+      ...(detail ? { detail } : {}),
+    });
+  } catch (error) {
+    await deps.ledger.releaseClaim(finishedKey).catch(() => undefined);
+    throw error;
+  }
+  log.info('build finished', { status, digest: image?.digest });
+}
+
+/** The ledger's record of the build, or one rebuilt from the notification's substitutions. */
+async function buildRecordFor(build: CloudBuildNotification, ledger: RunLedger): Promise<BuildRecord | undefined> {
+  const stored = await ledger.store.get<BuildRecord>(buildDocPath(build.id));
+  if (stored) return stored;
+  const subs = build.substitutions ?? {};
+  const runId = subs._BATON_RUN_ID;
+  const service = subs._BATON_SERVICE;
+  const pipeline = subs._BATON_PIPELINE;
+  const sha = subs._BATON_SHA;
+  if (!runId || !service || !pipeline || !sha || !Sha.safeParse(sha).success) return undefined;
+  const image = build.images?.[0];
+  const parsed = image ? safeParse(image) : undefined;
+  return {
+    buildId: build.id,
+    runId,
+    pipeline,
+    service,
+    sha,
+    kind: image ? 'image' : 'terraform-plan',
+    ...(parsed ? { repository: `${parsed.host}/${parsed.repository}`, ...(parsed.tag ? { tag: parsed.tag } : {}) } : {}),
+    ...(build.logUrl ? { logUrl: build.logUrl } : {}),
+    startedAt: build.createTime ?? new Date().toISOString(),
+  };
+}
+
+/** The pushed image: digest from the build's results, confirmed by the registry holding it. */
+async function confirmImage(build: CloudBuildNotification, record: BuildRecord, deps: BuildStatusDeps): Promise<BuiltImage> {
+  const name = build.images?.[0] ?? (record.repository && record.tag ? `${record.repository}:${record.tag}` : undefined);
+  if (!name) throw new Error('the build names no image');
+  const { host, repository, tag } = parseReference(name);
+  const fullRepository = `${host}/${repository}`;
+  if (!tag) throw new Error(`the image ${name} has no tag`);
+  const result = build.results?.images?.find((entry) => entry.name === name || withoutTag(entry.name) === fullRepository);
+  const registry = deps.registryFor(host);
+  let digest = result?.digest;
+  if (digest) {
+    // By digest, not tag: another run of the same commit may have re-pushed the tag since.
+    const held = await registry.manifestDigest(repository, digest);
+    if (held !== digest) throw new Error(`${fullRepository}@${digest} is not in the registry`);
+  } else {
+    digest = await registry.manifestDigest(repository, tag);
+    if (!digest) throw new Error(`${name} is not in the registry`);
+  }
+  return { service: record.service, repository: fullRepository, tag, digest };
+}
+
+/** When every service of the run has a terminal build, the build stage ends: succeeded only if all succeeded. */
+async function recordBuildStage(ledger: RunLedger, run: RunRecord): Promise<void> {
+  const services = run.services.length > 0 ? run.services : Object.keys(run.builds);
+  const builds = services.map((service) => [service, run.builds[service]] as const);
+  if (builds.some(([, build]) => !build || !isTerminalName(build.status))) return;
+  const failed = builds.filter(([, build]) => build!.status !== TERMINAL_STAGE_OK);
+  await ledger.recordStage(
+    run.runId,
+    'build',
+    failed.length === 0
+      ? { status: 'succeeded', detail: `built ${services.join(', ')}` }
+      : { status: 'failed', detail: failed.map(([service, build]) => `${service}: ${build!.status}`).join('; ') },
+  );
+}
+
+function describeFailure(build: CloudBuildNotification): string | undefined {
+  if (build.status === 'SUCCESS') return undefined;
+  const reason = build.failureInfo?.detail ?? build.statusDetail;
+  return reason ? `${build.status}: ${reason}` : build.status;
+}
+
+function isTerminalName(status: string): boolean {
+  return (TERMINAL_BUILD_STATUSES as readonly string[]).includes(status);
+}
+
+function withoutTag(name: string): string {
+  const at = name.split('@')[0]!;
+  const slash = at.lastIndexOf('/');
+  const colon = at.lastIndexOf(':');
+  return colon > slash ? at.slice(0, colon) : at;
+}
+
+function safeParse(reference: string) {
+  try {
+    return parseReference(reference);
+  } catch {
+    return undefined;
+  }
+}

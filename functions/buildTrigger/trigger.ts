@@ -1,0 +1,172 @@
+import type { Bus } from '../../shared/bus/bus.js';
+import { publishEvent } from '../../shared/bus/events.js';
+import type { BuildRequest, Builder } from '../../shared/build/builder.js';
+import { imageName } from '../../shared/build/builder.js';
+import { correlationFor, imageBuildFor, imageRepositoryFor } from '../../shared/build/buildPlan.js';
+import { buildDocPath } from '../../shared/build/buildRecord.js';
+import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
+import { ConfigError, findPipeline, requireKey } from '../../shared/config/pipelineConfig.js';
+import type { SourceMirrored } from '../../shared/contracts/index.js';
+import { docId } from '../../shared/ledger/docStore.js';
+import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import type { Logger } from '../../shared/log/logger.js';
+
+export type BuildTriggerDeps = {
+  config: BatonConfig;
+  ledger: RunLedger;
+  bus: Bus;
+  log: Logger;
+  /** The builder for a pipeline: Cloud Build deployed, buildah embedded. */
+  builderFor: (pipeline: Pipeline) => Builder;
+  /** Embedded only: the local registry, the default image repository root. */
+  localRegistry?: string;
+  /** False in the embedded runtime, which cannot run Terraform plans. */
+  plansTerraform: boolean;
+  now?: () => Date;
+};
+
+/** A start claim without a build id older than this is from a delivery that died mid-start. */
+const ABANDONED_START_MS = 5 * 60_000;
+
+type StartClaim = { key: string; service: string; startingAt: string; buildId?: string; logUrl?: string; image?: string };
+
+/**
+ * buildTrigger: starts one build per affected service at the exact mirrored commit, and
+ * publishes `build-started`. A claim per (run, service) records the build id, so a redelivered
+ * `source-mirrored` finds the builds it already started instead of starting them again.
+ */
+export async function handleSourceMirrored(event: SourceMirrored, deps: BuildTriggerDeps): Promise<void> {
+  const log = deps.log.child({ stage: 'buildTrigger', runId: event.runId, pipeline: event.pipeline });
+  const pipeline = findPipeline(deps.config, event.pipeline);
+  if (!pipeline) return fail(deps, event, log, `pipeline "${event.pipeline}" is no longer in ${deps.config.file}`);
+
+  let requests: BuildRequest[];
+  let builder: Builder;
+  try {
+    if (event.kind === 'terraform' && !deps.plansTerraform) {
+      await deps.ledger.recordStage(event.runId, 'build', { status: 'skipped', detail: 'Terraform plans run on Cloud Build; the embedded runtime does not plan' });
+      log.info('skipped the Terraform plan: the embedded runtime has no Cloud Build');
+      return;
+    }
+    requests = event.kind === 'terraform' ? [terraformRequest(deps, pipeline, event)] : imageRequests(deps, pipeline, event, log);
+    builder = deps.builderFor(pipeline);
+  } catch (error) {
+    if (error instanceof ConfigError) return fail(deps, event, log, error.message);
+    throw error;
+  }
+  if (requests.length === 0) return fail(deps, event, log, `none of the services ${event.services.join(', ')} is in the pipeline's config`);
+
+  await deps.ledger.recordStage(event.runId, 'build', { status: 'running', detail: `building ${requests.map((request) => request.service).join(', ')}` });
+  const started: Array<StartClaim & { buildId: string }> = [];
+  for (const request of requests) started.push(await startOnce(request, builder, deps, log));
+
+  await deps.ledger.updateRun(event.runId, (run) => {
+    let changed = false;
+    for (const build of started) {
+      if (run.builds[build.service]?.buildId === build.buildId) continue;
+      run.builds[build.service] = { buildId: build.buildId, status: 'QUEUED', ...(build.logUrl ? { logUrl: build.logUrl } : {}) };
+      changed = true;
+    }
+    return changed ? run : undefined;
+  });
+
+  const publishedKey = `build-started:${event.runId}`;
+  if (!(await deps.ledger.claim(publishedKey))) return;
+  try {
+    await publishEvent(deps.bus, 'build-started', {
+      runId: event.runId,
+      pipeline: event.pipeline,
+      sha: event.sha,
+      builds: started.map((build) => ({ service: build.service, buildId: build.buildId, image: build.image ?? '', ...(build.logUrl ? { logUrl: build.logUrl } : {}) })),
+    });
+  } catch (error) {
+    await deps.ledger.releaseClaim(publishedKey).catch(() => undefined);
+    throw error;
+  }
+  log.info('started the builds', { builds: started.map(({ service, buildId }) => ({ service, buildId })) });
+}
+
+function imageRequests(deps: BuildTriggerDeps, pipeline: Pipeline, event: SourceMirrored, log: Logger): BuildRequest[] {
+  const root = requireKey(deps.config, pipeline, 'build.imageRepository', imageRepositoryFor(pipeline, deps.localRegistry), 'buildTrigger');
+  const requests: BuildRequest[] = [];
+  for (const name of event.services) {
+    const service = pipeline.services.find((candidate) => candidate.name === name);
+    if (!service) {
+      log.warn('ignored a service that is no longer in the config', { service: name });
+      continue;
+    }
+    requests.push({
+      runId: event.runId,
+      pipeline: pipeline.name,
+      service: name,
+      sha: event.sha,
+      mirrorUrl: event.mirrorUrl,
+      ...correlationFor(event.runId, pipeline.name, name, event.sha),
+      ...(pipeline.build?.timeoutSeconds ? { timeoutSeconds: pipeline.build.timeoutSeconds } : {}),
+      what: imageBuildFor(root, service, event.sha),
+    });
+  }
+  return requests;
+}
+
+function terraformRequest(deps: BuildTriggerDeps, pipeline: Pipeline, event: SourceMirrored): BuildRequest {
+  const dir = requireKey(deps.config, pipeline, 'terraform.dir', pipeline.terraform?.dir, 'buildTrigger');
+  const planBucket = requireKey(deps.config, pipeline, 'terraform.planBucket', pipeline.terraform?.planBucket, 'buildTrigger');
+  return {
+    runId: event.runId,
+    pipeline: pipeline.name,
+    service: dir,
+    sha: event.sha,
+    mirrorUrl: event.mirrorUrl,
+    ...correlationFor(event.runId, pipeline.name, dir, event.sha),
+    ...(pipeline.build?.timeoutSeconds ? { timeoutSeconds: pipeline.build.timeoutSeconds } : {}),
+    what: { kind: 'terraform-plan', dir, planBucket },
+  };
+}
+
+/** Starts the build for one service unless a delivery already did; returns its id. */
+async function startOnce(request: BuildRequest, builder: Builder, deps: BuildTriggerDeps, log: Logger): Promise<StartClaim & { buildId: string }> {
+  const key = `build:${request.runId}:${request.service}`;
+  const now = deps.now ?? (() => new Date());
+  const existing = await deps.ledger.getClaim<StartClaim>(key);
+  if (existing?.buildId) return existing as StartClaim & { buildId: string };
+  if (existing && now().getTime() - Date.parse(existing.startingAt) > ABANDONED_START_MS) {
+    log.warn('took over a build start that a previous delivery abandoned', { service: request.service });
+    await deps.ledger.releaseClaim(key);
+  }
+  const image = request.what.kind === 'image' ? imageName(request.what) : `gs://${request.what.planBucket}/${request.runId}/tfplan`;
+  if (!(await deps.ledger.claim(key, { service: request.service, startingAt: now().toISOString(), image }))) {
+    const winner = await deps.ledger.getClaim<StartClaim>(key);
+    if (winner?.buildId) return winner as StartClaim & { buildId: string };
+    // Another delivery is starting this build right now: retry later and find its id.
+    throw new Error(`failed to start the build of ${request.service}: another delivery is starting it`);
+  }
+  let handle;
+  try {
+    handle = await builder.start(request);
+  } catch (error) {
+    await deps.ledger.releaseClaim(key).catch(() => undefined);
+    throw error;
+  }
+  const record: BuildRecord = {
+    buildId: handle.buildId,
+    runId: request.runId,
+    pipeline: request.pipeline,
+    service: request.service,
+    sha: request.sha,
+    kind: request.what.kind,
+    ...(request.what.kind === 'image' ? { repository: request.what.repository, tag: request.what.tag } : {}),
+    ...(handle.logUrl ? { logUrl: handle.logUrl } : {}),
+    startedAt: now().toISOString(),
+  };
+  await deps.ledger.store.set(buildDocPath(handle.buildId), record);
+  const claim: StartClaim = { key, service: request.service, startingAt: now().toISOString(), image, buildId: handle.buildId, ...(handle.logUrl ? { logUrl: handle.logUrl } : {}) };
+  await deps.ledger.store.update(`claims/${docId(key)}`, (current) => ({ ...current, ...claim }));
+  return { ...claim, buildId: handle.buildId };
+}
+
+async function fail(deps: BuildTriggerDeps, event: SourceMirrored, log: Logger, reason: string): Promise<void> {
+  log.error('failed to start the builds; not retrying', { reason });
+  await deps.ledger.recordStage(event.runId, 'build', { status: 'failed', detail: reason });
+}

@@ -1,0 +1,58 @@
+/**
+ * A builder turns one service's Dockerfile at one commit of the mirror into an image. Two
+ * implement it: Cloud Build (deployed) and buildah (embedded). Both are asynchronous like Cloud
+ * Build's long-running operation: `start` returns once the build is accepted, and the outcome
+ * arrives later as Cloud Build notifications on `cloud-builds`, which `buildStatus` reads.
+ */
+export type ImageBuild = {
+  kind: 'image';
+  /** Image repository without tag, e.g. `europe-west1-docker.pkg.dev/p/shop/frontend`. */
+  repository: string;
+  /** The short commit sha. */
+  tag: string;
+  /** Dockerfile path relative to the repository root. */
+  dockerfile: string;
+  /** Build context relative to the repository root (`.` for the root). */
+  context: string;
+};
+
+export type TerraformPlanBuild = {
+  kind: 'terraform-plan';
+  /** Root module directory inside the repository. */
+  dir: string;
+  /** Bucket (without gs://) the plan goes to, under `<runId>/`. */
+  planBucket: string;
+};
+
+export type BuildRequest = {
+  runId: string;
+  pipeline: string;
+  /** Service name (for a Terraform plan: the Terraform directory). */
+  service: string;
+  /** The exact commit to build. */
+  sha: string;
+  /** Git URL of the mirror the source is read from. */
+  mirrorUrl: string;
+  /** Correlation tags: `baton`, `run-<runId>`, `svc-<service>`. */
+  tags: string[];
+  /** Correlation substitutions: `_BATON_RUN_ID`, `_BATON_SERVICE`, `_BATON_PIPELINE`, `_BATON_SHA`. */
+  substitutions: Record<string, string>;
+  timeoutSeconds?: number;
+  what: ImageBuild | TerraformPlanBuild;
+};
+
+export type BuildHandle = {
+  buildId: string;
+  /** Where people read the build's logs. */
+  logUrl?: string;
+};
+
+export interface Builder {
+  /** Starts the build and returns its id once the builder has accepted it. */
+  start(request: BuildRequest): Promise<BuildHandle>;
+}
+
+/** `repository:tag`, as Cloud Build's `images` and `results.images[].name` write it. */
+export function imageName(build: ImageBuild): string {
+  return `${build.repository}:${build.tag}`;
+}

@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { TopicTarget } from '../../shared/adapters/topic.js';
+import { topicHandler } from '../../shared/adapters/topic.js';
+import type { Subscription } from '../../shared/bus/bus.js';
+import { InProcessBus } from '../../shared/bus/inProcessBus.js';
+import { decodeEvent, publishEvent } from '../../shared/bus/events.js';
+import type { EventInput, EventOf, TopicName } from '../../shared/contracts/index.js';
+import type { Runtime } from '../../shared/runtime/runtime.js';
+import { tempDir, testRuntime } from '../support/runtimes.js';
+import type { RuntimeKind } from '../support/runtimes.js';
+import { bareRepo, git, workRepo } from '../mirror/gitFixtures.js';
+import type { WorkRepo } from '../mirror/gitFixtures.js';
+
+/**
+ * A real middle of the chain for tests: source and mirror bare repositories, a work clone with
+ * two `FROM scratch` services, a runtime (in-process + SQLite, or the emulators), the three
+ * targets of this issue subscribed through the same adapter the deployed functions use, and a
+ * recorder for what they publish.
+ */
+export const REGISTRY = process.env.BATON_REGISTRY ?? '127.0.0.1:5000';
+
+export type Harness = {
+  runtime: Runtime;
+  root: string;
+  source: string;
+  mirror: string;
+  work: WorkRepo;
+  /** Unique image repository root in the local registry. */
+  imageRoot: string;
+  seen: Recorder;
+  /** Publishes a push-received for `after` (creating the run first, as intake does). */
+  push(fields: Partial<EventInput<'push-received'>> & { after: string; before: string }): Promise<string>;
+  /** Waits until the in-process bus is idle (no-op on Pub/Sub). */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export type Recorder = { of<T extends TopicName>(topic: T, runId?: string): Array<EventOf<T>> };
+
+export type HarnessOptions = {
+  kind: RuntimeKind;
+  /** Extra YAML under the pipeline (indented by four spaces). */
+  pipelineExtra?: string;
+  /** Skip the mirror.url key (to test the missing-config path). */
+  noMirrorUrl?: boolean;
+  duplicateDeliveries?: number;
+  /** Which targets to subscribe (default all three). */
+  targets?: Array<'repoMirror' | 'buildTrigger' | 'buildStatus'>;
+};
+
+const TOPIC_OF = { repoMirror: 'push-received', buildTrigger: 'source-mirrored', buildStatus: 'cloud-builds' } as const;
+const RECORDED: TopicName[] = ['source-mirrored', 'build-started', 'build-finished'];
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const root = tempDir('baton-build-');
+  const source = bareRepo(join(root, 'source.git'));
+  const mirror = bareRepo(join(root, 'mirror.git'));
+  const work = workRepo(source, join(root, 'work'));
+  const imageRoot = `${REGISTRY}/baton-test-${randomBytes(4).toString('hex')}`;
+  const yaml = `
+pipelines:
+  - name: shop
+    repository: acme/shop
+    branches: ["main", "feature/*"]
+    source:
+      url: ${source}
+${options.noMirrorUrl ? '' : `    mirror:\n      url: ${mirror}\n`}    build:
+      imageRepository: ${imageRoot}
+    services:
+      - name: frontend
+        path: src/frontend/
+      - name: cart
+        path: src/cart/
+${options.pipelineExtra ?? ''}`;
+  const runtime = testRuntime(options.kind, yaml, {
+    local: { workDir: join(root, 'work-dir'), registry: REGISTRY },
+    ...(options.duplicateDeliveries ? { bus: { duplicateDeliveries: options.duplicateDeliveries } } : {}),
+  });
+  const bus = runtime.bus();
+  const prefix = `t-${randomBytes(4).toString('hex')}-`;
+  const subscriptions: Subscription[] = [];
+  const recorded: Array<{ topic: TopicName; event: unknown }> = [];
+  // The recorder sees each publish once: the bus's own duplicate deliveries share a message id.
+  const seenIds = new Set<string>();
+  for (const topic of RECORDED) {
+    subscriptions.push(
+      await bus.subscribe(topic, `${prefix}record-${topic}`, async (message) => {
+        if (seenIds.has(message.id)) return;
+        seenIds.add(message.id);
+        const decoded = decodeEvent(topic, message.data);
+        if (decoded.ok) recorded.push({ topic, event: decoded.event });
+      }),
+    );
+  }
+  for (const name of options.targets ?? (['repoMirror', 'buildTrigger', 'buildStatus'] as const)) {
+    const module = (await import(`../../functions/${name}/index.js`)) as { target: TopicTarget<TopicName> };
+    subscriptions.push(await bus.subscribe(TOPIC_OF[name], `${prefix}${name}`, topicHandler(module.target, runtime, name), { minBackoffMs: 200, maxBackoffMs: 2_000 }));
+  }
+  let seq = 0;
+  return {
+    runtime,
+    root,
+    source,
+    mirror,
+    work,
+    imageRoot,
+    seen: {
+      of: (topic, runId) => recorded.filter((entry) => entry.topic === topic && (!runId || (entry.event as { runId: string }).runId === runId)).map((entry) => entry.event as never),
+    },
+    async push(fields) {
+      seq++;
+      const runId = `shop-${seq}-${fields.after.slice(0, 7)}-${randomBytes(2).toString('hex')}`;
+      const base = {
+        runId,
+        pipeline: 'shop',
+        kind: 'app' as const,
+        provider: 'github' as const,
+        deliveryId: `delivery-${runId}`,
+        repository: 'acme/shop',
+        cloneUrl: source,
+        ref: 'refs/heads/main',
+        branch: 'main',
+        forced: false,
+        created: false,
+        pusher: { name: 'Dev' },
+        commits: [],
+        changedPaths: [],
+        services: [],
+        servicesResolved: false,
+        unresolvedReason: 'truncated' as const,
+        seq,
+        ...fields,
+      };
+      await runtime.ledger().createRun({
+        runId,
+        pipeline: 'shop',
+        kind: 'app',
+        seq,
+        provider: 'github',
+        deliveryId: base.deliveryId,
+        repository: 'acme/shop',
+        ref: base.ref,
+        branch: base.branch,
+        before: base.before,
+        after: base.after,
+        pusher: base.pusher,
+        services: base.servicesResolved ? base.services : [],
+      });
+      await publishEvent(bus, 'push-received', base);
+      return runId;
+    },
+    settle: async () => {
+      if (bus instanceof InProcessBus) await bus.idle();
+    },
+    async close() {
+      await Promise.all(subscriptions.map((subscription) => subscription.close({ remove: true })));
+      await bus.close();
+      await runtime.ledger().close();
+    },
+  };
+}
+
+/** Commits two services with `FROM scratch` Dockerfiles and seeds the mirror with that commit. */
+export function seedServices(h: Harness): string {
+  h.work.commit({
+    'src/frontend/Dockerfile': 'FROM scratch\nCOPY index.html /srv/index.html\n',
+    'src/frontend/index.html': '<h1>shop</h1>\n',
+    'src/cart/Dockerfile': 'FROM scratch\nCOPY cart.txt /cart.txt\n',
+    'src/cart/cart.txt': 'cart v1\n',
+    'README.md': 'shop\n',
+  });
+  h.work.push('main');
+  git(h.work.dir, 'push', '--quiet', h.mirror, 'main');
+  return h.work.head();
+}
