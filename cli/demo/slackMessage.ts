@@ -1,6 +1,7 @@
 import type { FakeSlackMessage } from '../../shared/fakes/slackApi.js';
 
-type Block = Record<string, any>;
+/** A Block Kit block, loosely: only the fields rendered here are read. */
+type Block = { type?: string; text?: unknown; fields?: unknown[]; elements?: Array<{ text?: unknown }> };
 
 const text = (value: unknown): string => (value && typeof value === 'object' && 'text' in value ? String((value as { text: unknown }).text) : '');
 
@@ -14,13 +15,13 @@ export function renderSlackMessage(message: FakeSlackMessage): string {
         break;
       case 'section':
         if (block.text) lines.push(...text(block.text).split('\n').map((line) => `│ ${line}`));
-        for (const field of (block.fields ?? []) as Block[]) lines.push(...text(field).split('\n').map((line) => `│   ${line}`));
+        for (const field of block.fields ?? []) lines.push(...text(field).split('\n').map((line) => `│   ${line}`));
         break;
       case 'context':
-        lines.push(`│ ${((block.elements ?? []) as Block[]).map(text).join('  ')}`);
+        lines.push(`│ ${(block.elements ?? []).map(text).join('  ')}`);
         break;
       case 'actions':
-        lines.push(`│ ${((block.elements ?? []) as Block[]).map((element) => `[ ${text(element.text)} ]`).join('  ')}`);
+        lines.push(`│ ${(block.elements ?? []).map((element) => `[ ${text(element.text)} ]`).join('  ')}`);
         break;
       case 'divider':
         lines.push('│ ────────');

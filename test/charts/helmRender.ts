@@ -41,7 +41,7 @@ export type Env = (typeof ENVS)[number];
 export const APT_HINT = 'apt-get install -y golang-go golang-github-masterminds-sprig-dev';
 
 // A loosely typed manifest: tests read nested fields freely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; [key: string]: any };
 
 export interface Renderer {
@@ -249,7 +249,7 @@ export function validateManifest(doc: Manifest): void {
 }
 
 /** Every container of a pod template, init containers included. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export function containersOf(doc: Manifest): any[] {
   const pod = podSpecOf(doc);
   return pod ? [...(pod.initContainers ?? []), ...(pod.containers ?? [])] : [];

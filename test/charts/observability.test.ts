@@ -20,7 +20,7 @@ const datasources: DataSource[] = readdirSync(dsDir)
   });
 const provisioned = new Map(datasources.map((d) => [d.uid, d]));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type Json = any;
 const dashboards: [string, Json][] = readdirSync(dashDir)
   .filter((f) => f.endsWith('.json'))
