@@ -1,6 +1,5 @@
 import type { TopicTarget } from '../../shared/adapters/topic.js';
 import type { Builder } from '../../shared/build/builder.js';
-import { BuildahBuilder } from '../../shared/build/buildahBuilder.js';
 import { CloudBuildBuilder, lazyCloudBuildClient } from '../../shared/build/cloudBuildBuilder.js';
 import { CLOUD_BUILD_TOPIC } from '../../shared/contracts/topics.js';
 import type { Pipeline } from '../../shared/config/pipelineConfig.js';
@@ -30,13 +29,20 @@ export const target: TopicTarget<'source-mirrored'> = {
 function builderFactory(runtime: Runtime): (pipeline: Pipeline) => Builder {
   if (runtime.mode === 'embedded' && runtime.local) {
     const local = runtime.local;
-    const builder = runtime.service('buildahBuilder', () => new BuildahBuilder({
-      workDir: local.workDir,
-      log: runtime.log.child({ stage: 'localBuilder' }),
-      publish: async (build) => {
-        await runtime.bus().publish(CLOUD_BUILD_TOPIC, Buffer.from(JSON.stringify(build)), { buildId: build.id, status: build.status });
-      },
-    }));
+    // Loaded on first use: the deployed function never needs buildah or simple-git.
+    const builder = runtime.service<Builder>('buildahBuilder', () => {
+      const loading = import('../../shared/build/buildahBuilder.js').then(
+        ({ BuildahBuilder }) =>
+          new BuildahBuilder({
+            workDir: local.workDir,
+            log: runtime.log.child({ stage: 'localBuilder' }),
+            publish: async (build) => {
+              await runtime.bus().publish(CLOUD_BUILD_TOPIC, Buffer.from(JSON.stringify(build)), { buildId: build.id, status: build.status });
+            },
+          }),
+      );
+      return { start: async (request) => (await loading).start(request) };
+    });
     return () => builder;
   }
   const client = runtime.service('cloudBuildClient', lazyCloudBuildClient);
