@@ -88,6 +88,8 @@ const PipelineConfig = z.object({
           url: z.string(),
           application: z.string(),
           timeoutSeconds: z.number().int().positive().optional(),
+          /** Seconds between status reads while deployWatch waits (default 5; tests use less). */
+          pollSeconds: z.number().positive().optional(),
         })
         .optional(),
     })

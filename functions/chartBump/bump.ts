@@ -1,0 +1,211 @@
+import { join } from 'node:path';
+import type { Bus } from '../../shared/bus/bus.js';
+import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
+import { ConfigError, findPipeline } from '../../shared/config/pipelineConfig.js';
+import type { ApprovalDecided, BuiltImage } from '../../shared/contracts/index.js';
+import { botCommitMessage } from '../../shared/git/botCommit.js';
+import { docId } from '../../shared/ledger/docStore.js';
+import type { RunLedger, StageUpdate } from '../../shared/ledger/runLedger.js';
+import type { Logger } from '../../shared/log/logger.js';
+import type { OciRegistry } from '../../shared/oci/registryClient.js';
+import type { ChartRepo, PreparedChange } from '../../shared/chart/chartRepo.js';
+import { readChartTexts, writeChartTexts } from '../../shared/chart/chartDir.js';
+import { applyImagesToChart } from '../../shared/chart/chartEdit.js';
+import { ChartYamlError } from '../../shared/chart/chartYaml.js';
+import { ImageUpdateError } from '../../shared/chart/imageUpdate.js';
+import { ChartVersionConflictError, publishChart } from '../../shared/chart/ociPublish.js';
+import { publishChartPublished } from '../../shared/chart/chartPublishedEvent.js';
+import { packageChart } from '../../shared/chart/package.js';
+import { ValuesPathError } from '../../shared/chart/valuesPath.js';
+import { YamlEditError } from '../../shared/chart/yamlEdit.js';
+import type { ChartSettings } from './settings.js';
+import { chartSettings } from './settings.js';
+import { isTerraformPipeline, skipTerraformPipeline } from './terraform.js';
+
+/**
+ * chartBump: an approved run's images go into the chart repo (one bot commit) and the packaged
+ * chart goes to the OCI registry, then `chart-published` goes out, once.
+ *
+ * Safe under at-least-once delivery and racing runs:
+ * - ordering: each service is claimed in the ledger with the run's sequence
+ *   (`advanceDeployed`) before anything is written; an older run finds a newer one there and is
+ *   superseded for that service. Before every push attempt the claim is checked again, and the
+ *   push itself only lands on the head the check was made against, so a service never ends
+ *   older-last in the chart;
+ * - redelivery: the landed commit is recorded once per run; without that record, a bump the
+ *   values already hold is found by its `Baton-Run` trailer instead of committed again;
+ * - publishing is idempotent (same chart, same bytes, same digest), and `chart-published` is
+ *   claimed once per run.
+ */
+export type ChartBumpDeps = {
+  config: BatonConfig;
+  ledger: RunLedger;
+  bus: Bus;
+  log: Logger;
+  /** The chart repo (kept clones) for a pipeline's settings. */
+  chartRepo: (settings: ChartSettings) => ChartRepo;
+  /** A registry client for a chart registry host. */
+  registry: (settings: ChartSettings) => OciRegistry;
+  /** Registry used when `chart.registry` is unset (the embedded runtime's local one). */
+  defaultRegistry?: string;
+};
+
+/** What landed in the chart repo for a run; written once, read by redeliveries. */
+type LandedBump = { commit: string; services: string[]; superseded: string[] };
+
+type AttemptValue = { services: string[]; superseded: string[]; alreadyApplied: boolean };
+
+export const commitClaimKey = (runId: string) => `chart-commit:${runId}`;
+export const publishedClaimKey = (runId: string) => `chart-published:${runId}`;
+
+/** Mistakes that retrying cannot fix: record the failure and ack. */
+const PERMANENT = [ConfigError, ImageUpdateError, YamlEditError, ChartYamlError, ValuesPathError, ChartVersionConflictError];
+const isPermanent = (error: unknown) => PERMANENT.some((kind) => error instanceof kind);
+
+export async function bumpChart(event: ApprovalDecided, deps: ChartBumpDeps): Promise<void> {
+  const log = deps.log.child({ stage: 'chart', runId: event.runId, pipeline: event.pipeline });
+  const record = (update: StageUpdate) => deps.ledger.recordStage(event.runId, 'chart', update);
+
+  if (event.decision !== 'approved') {
+    log.info('nothing to bump: the run was not approved', { decision: event.decision });
+    await record({ status: 'skipped', detail: `run ${event.decision}: the chart is unchanged` });
+    return;
+  }
+  const pipeline = findPipeline(deps.config, event.pipeline);
+  if (!pipeline) {
+    log.error('no pipeline of that name in the config; the approval cannot be applied');
+    await record({ status: 'failed', detail: `pipeline ${event.pipeline} is not in ${deps.config.file}` });
+    return;
+  }
+  if (isTerraformPipeline(pipeline)) return skipTerraformPipeline(event, record, log);
+  const alreadyPublished = await deps.ledger.getClaim<{ ociRef: string; manifestDigest: string }>(publishedClaimKey(event.runId));
+  if (alreadyPublished) {
+    log.info('ignored a redelivered approval: the chart is already published for this run', { ociRef: alreadyPublished.ociRef });
+    await record({ status: 'succeeded', links: { chart: alreadyPublished.ociRef, manifest: alreadyPublished.manifestDigest } });
+    return;
+  }
+
+  try {
+    const settings = chartSettings(deps.config, pipeline, deps.defaultRegistry);
+    const landed = (await deps.ledger.getClaim<LandedBump>(commitClaimKey(event.runId))) ?? (await land(event, pipeline, settings, deps, log));
+    if (!landed) return; // superseded for every service; recorded by land()
+    await publish(event, settings, landed, deps, log);
+  } catch (error) {
+    if (!isPermanent(error)) throw error; // transient (git remote, registry): the bus retries
+    log.error('chart bump failed', { error });
+    await record({ status: 'failed', detail: (error as Error).message });
+  }
+}
+
+/** Claims each service for this run; those a newer run already holds are superseded. */
+async function claimServices(event: ApprovalDecided, deps: ChartBumpDeps): Promise<{ kept: BuiltImage[]; superseded: string[] }> {
+  const kept: BuiltImage[] = [];
+  const superseded: string[] = [];
+  for (const image of event.images) {
+    const { advanced, current } = await deps.ledger.advanceDeployed(event.pipeline, image.service, event.seq, event.runId);
+    // Sequences are unique per pipeline, so `current === seq` is this run's own earlier claim.
+    if (advanced || current === event.seq) kept.push(image);
+    else superseded.push(image.service);
+  }
+  return { kept, superseded };
+}
+
+async function land(event: ApprovalDecided, pipeline: Pipeline, settings: ChartSettings, deps: ChartBumpDeps, log: Logger): Promise<LandedBump | undefined> {
+  await deps.ledger.recordStage(event.runId, 'chart', { status: 'running', detail: 'bumping the chart' });
+  const { kept, superseded } = await claimServices(event, deps);
+  if (!kept.length) {
+    await supersede(event, superseded, deps, log);
+    return undefined;
+  }
+  const repo = deps.chartRepo(settings);
+  const prepare = async (workTree: string): Promise<PreparedChange<AttemptValue>> => {
+    // A newer run may have claimed a service since the last attempt: it must land last.
+    const stillOurs = await Promise.all(kept.map(async (image) => (await deps.ledger.deployedSeq(event.pipeline, image.service)) === event.seq));
+    const images = kept.filter((_, index) => stillOurs[index]);
+    const lost = [...superseded, ...kept.filter((_, index) => !stillOurs[index]).map((image) => image.service)];
+    const services = images.map((image) => image.service);
+    if (!images.length) return { kind: 'none', value: { services, superseded: lost, alreadyApplied: false } };
+    const chartDir = join(workTree, settings.path);
+    const result = applyImagesToChart(await readChartTexts(chartDir, settings.valuesFile), images, {
+      valuesFile: settings.valuesFile,
+      imagePath: settings.imagePath,
+      appVersion: commonTagOr(images, event.sha.slice(0, 7)),
+    });
+    if (!result.changed) return { kind: 'none', value: { services, superseded: lost, alreadyApplied: true } };
+    await writeChartTexts(chartDir, result.texts, settings.valuesFile);
+    const subject = `chart: ${result.chart} ${result.version}: ${services.join(', ')} to ${commonTagOr(images, event.sha.slice(0, 7))}`;
+    const body = images.map((image) => `${image.service}: ${image.repository}:${image.tag}@${image.digest}`).join('\n');
+    return {
+      kind: 'commit',
+      message: botCommitMessage(subject, event.runId, `${body}\n\nApproved by ${event.decidedBy.name ?? event.decidedBy.id} via ${event.decidedBy.via}.`),
+      paths: [join(settings.path, settings.valuesFile), join(settings.path, 'Chart.yaml')],
+      value: { services, superseded: lost, alreadyApplied: false },
+    };
+  };
+  const outcome = await repo.update(prepare);
+  const { services, superseded: lost, alreadyApplied } = outcome.value;
+  if (!services.length) {
+    await supersede(event, lost, deps, log);
+    return undefined;
+  }
+  let commit = outcome.commit;
+  if (!outcome.pushed && alreadyApplied) {
+    // A redelivery after the push but before the record: find the commit this run made.
+    commit = (await repo.findRunCommit(event.runId)) ?? outcome.commit;
+    log.info('the chart repo already holds this run\'s images; not committing again', { commit });
+  } else {
+    log.info('pushed the chart bump', { commit, attempts: outcome.attempts, services });
+  }
+  const landed: LandedBump = { commit, services, superseded: lost };
+  if (!(await deps.ledger.claim(commitClaimKey(event.runId), landed))) {
+    return (await deps.ledger.getClaim<LandedBump>(commitClaimKey(event.runId)))!;
+  }
+  return landed;
+}
+
+async function supersede(event: ApprovalDecided, services: string[], deps: ChartBumpDeps, log: Logger): Promise<void> {
+  log.warn('superseded: a newer run already deployed every service of this run', { services });
+  await deps.ledger.recordStage(event.runId, 'chart', {
+    status: 'superseded',
+    detail: `a newer run already holds ${services.join(', ')}; the chart never moves a service back`,
+  });
+}
+
+async function publish(event: ApprovalDecided, settings: ChartSettings, landed: LandedBump, deps: ChartBumpDeps, log: Logger): Promise<void> {
+  const published = await deps.chartRepo(settings).withCommit(landed.commit, async (workTree) => {
+    const chart = await packageChart(join(workTree, settings.path));
+    return { chart, oci: await publishChart(deps.registry(settings), settings.registryPath, chart) };
+  });
+  const { chart, oci } = published;
+  log.info(oci.alreadyPublished ? 'the chart version was already in the registry' : 'published the chart', { ociRef: oci.ociRef, manifestDigest: oci.manifestDigest });
+  const key = publishedClaimKey(event.runId);
+  if (await deps.ledger.claim(key, { ociRef: oci.ociRef, manifestDigest: oci.manifestDigest })) {
+    try {
+      await publishChartPublished(deps.bus, {
+        runId: event.runId,
+        pipeline: event.pipeline,
+        chart: chart.name,
+        version: chart.version,
+        ociRef: oci.ociRef,
+        manifestDigest: oci.manifestDigest,
+        chartCommit: landed.commit,
+        images: event.images.filter((image) => landed.services.includes(image.service)),
+      });
+    } catch (error) {
+      // Release the claim so the redelivery publishes; nothing else has seen it.
+      await deps.ledger.store.delete(`claims/${docId(key)}`);
+      throw error;
+    }
+  }
+  const supersededNote = landed.superseded.length ? `; superseded by newer runs: ${landed.superseded.join(', ')}` : '';
+  await deps.ledger.recordStage(event.runId, 'chart', {
+    status: 'succeeded',
+    detail: `${chart.name} ${chart.version} with ${landed.services.join(', ')}${supersededNote}`,
+    links: { chart: oci.ociRef, manifest: oci.manifestDigest, commit: landed.commit },
+  });
+}
+
+function commonTagOr(images: readonly BuiltImage[], fallback: string): string {
+  const tags = new Set(images.map((image) => image.tag));
+  return tags.size === 1 ? images[0]!.tag : fallback;
+}

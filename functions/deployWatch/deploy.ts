@@ -1,0 +1,102 @@
+import type { ArgoCdClient } from '../../shared/argocd/client.js';
+import type { Bus } from '../../shared/bus/bus.js';
+import { publishEvent } from '../../shared/bus/events.js';
+import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
+import { findPipeline } from '../../shared/config/pipelineConfig.js';
+import type { ChartPublished } from '../../shared/contracts/index.js';
+import { docId } from '../../shared/ledger/docStore.js';
+import type { RunLedger, StageStatus } from '../../shared/ledger/runLedger.js';
+import type { Logger } from '../../shared/log/logger.js';
+import { recordDeployHealth } from './deployHealth.js';
+import type { Verdict } from './watch.js';
+import { watchApplication } from './watch.js';
+
+/**
+ * deployWatch: on `chart-published`, ask Argo CD to refresh the Application now and wait for
+ * its verdict, then publish `deploy-finished` once per run. Without Argo CD configured (the
+ * embedded demo) the deploy is `skipped`, and says why. The one `deploy-finished` log line
+ * carries the fields Terraform's DORA log-based metrics filter on.
+ */
+export type DeployWatchDeps = {
+  config: BatonConfig;
+  ledger: RunLedger;
+  bus: Bus;
+  log: Logger;
+  /** An Argo CD client for a server URL, or undefined when no token is available. */
+  argocd: (url: string) => ArgoCdClient | undefined;
+  now: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+};
+
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+export const DEFAULT_POLL_SECONDS = 5;
+export const deployClaimKey = (runId: string) => `deploy-finished:${runId}`;
+
+const STAGE_STATUS: Record<Verdict['status'], StageStatus> = { synced: 'succeeded', skipped: 'skipped', degraded: 'failed', timeout: 'failed', failed: 'failed' };
+
+export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps): Promise<void> {
+  const log = deps.log.child({ stage: 'deploy', runId: event.runId, pipeline: event.pipeline });
+  if (await deps.ledger.getClaim(deployClaimKey(event.runId))) {
+    log.info('ignored a redelivered chart-published: this run\'s deploy is already reported');
+    return;
+  }
+  const argo = findPipeline(deps.config, event.pipeline)?.deploy?.argocd;
+  if (!argo) return finish(event, { status: 'skipped', reason: `no Argo CD configured for pipeline ${event.pipeline}` }, undefined, deps, log);
+
+  const client = deps.argocd(argo.url);
+  if (!client) return finish(event, { status: 'failed', reason: 'ARGOCD_AUTH_TOKEN is not set; deployWatch cannot ask Argo CD' }, argo, deps, log);
+  await deps.ledger.recordStage(event.runId, 'deploy', {
+    status: 'running',
+    detail: `waiting for Argo CD application ${argo.application} to sync ${event.chart} ${event.version}`,
+    links: { argocd: `${argo.url.replace(/\/+$/, '')}/applications/${argo.application}` },
+  });
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const verdict = await watchApplication(client, event, {
+    application: argo.application,
+    timeoutMs: (argo.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    pollIntervalMs: (argo.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000,
+    now: () => deps.now().getTime(),
+    sleep,
+  });
+  return finish(event, verdict, argo, deps, log);
+}
+
+async function finish(event: ChartPublished, verdict: Verdict, argo: { application: string } | undefined, deps: DeployWatchDeps, log: Logger): Promise<void> {
+  const key = deployClaimKey(event.runId);
+  if (!(await deps.ledger.claim(key, { status: verdict.status }))) {
+    log.info('another delivery already reported this run\'s deploy');
+    return;
+  }
+  try {
+    await publishEvent(deps.bus, 'deploy-finished', {
+      runId: event.runId,
+      pipeline: event.pipeline,
+      status: verdict.status,
+      ...(argo ? { application: argo.application } : {}),
+      ...(verdict.revision ? { revision: verdict.revision } : {}),
+      ...(verdict.reason ? { reason: verdict.reason } : {}),
+    });
+  } catch (error) {
+    await deps.ledger.store.delete(`claims/${docId(key)}`);
+    throw error;
+  }
+  await deps.ledger.recordStage(event.runId, 'deploy', {
+    status: STAGE_STATUS[verdict.status],
+    detail: verdict.reason ?? `Argo CD synced ${event.chart} at ${verdict.revision}`,
+  });
+  const now = deps.now();
+  const run = await deps.ledger.getRun(event.runId);
+  const restoreSeconds = await recordDeployHealth(deps.ledger, event.pipeline, verdict.status, now);
+  const fields = {
+    event: 'deploy-finished',
+    status: verdict.status,
+    pipeline: event.pipeline,
+    runId: event.runId,
+    ...(run ? { leadTimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(run.createdAt)) / 1000)) } : {}),
+    ...(restoreSeconds !== undefined ? { restoreSeconds } : {}),
+    ...(verdict.revision ? { revision: verdict.revision } : {}),
+    ...(verdict.reason ? { reason: verdict.reason } : {}),
+  };
+  if (verdict.status === 'synced' || verdict.status === 'skipped') log.info('deploy finished', fields);
+  else log.warn('deploy finished', fields);
+}

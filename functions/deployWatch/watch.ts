@@ -1,0 +1,76 @@
+import semver from 'semver';
+import type { ApplicationStatus, ArgoCdClient } from '../../shared/argocd/client.js';
+import { ArgoCdApiError } from '../../shared/argocd/client.js';
+import { chartTag } from '../../shared/chart/ociPublish.js';
+import type { ChartPublished, DeployFinished } from '../../shared/contracts/index.js';
+
+/**
+ * Waiting for Argo CD: refresh the Application at once, then read its status until it is
+ * Synced and Healthy at the published chart (or a newer one), Degraded there, or the deadline
+ * passes. Transient API errors are retried a few times; auth and not-found errors end the
+ * watch at once.
+ */
+export type Verdict = Pick<DeployFinished, 'status' | 'revision' | 'reason'>;
+
+export type WatchOptions = {
+  application: string;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  /** Consecutive failed API calls before giving up. */
+  maxApiFailures?: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+};
+
+/** The Application's revisions that show the published chart: its version, OCI tag or manifest digest, or newer. */
+export function atPublishedRevision(status: ApplicationStatus, event: Pick<ChartPublished, 'version' | 'manifestDigest'>): string | undefined {
+  const candidates = [status.revision, ...(status.revisions ?? []), status.operationRevision].filter((value): value is string => Boolean(value));
+  return candidates.find(
+    (revision) =>
+      revision === event.version ||
+      revision === chartTag(event.version) ||
+      revision === event.manifestDigest ||
+      // A newer chart already includes this one's images (an older one never lands after it).
+      (semver.valid(revision) !== null && semver.valid(event.version) !== null && semver.gt(revision, event.version)),
+  );
+}
+
+function verdictOf(status: ApplicationStatus, event: ChartPublished): Verdict | undefined {
+  const revision = atPublishedRevision(status, event);
+  if (!revision) return undefined;
+  if (status.sync === 'Synced' && status.health === 'Healthy') return { status: 'synced', revision };
+  if (status.health === 'Degraded') return { status: 'degraded', revision, reason: `Argo CD reports Degraded${status.message ? `: ${status.message}` : ''}` };
+  if (status.operationPhase === 'Failed' || status.operationPhase === 'Error') {
+    return { status: 'degraded', revision, reason: `the sync operation ended ${status.operationPhase}${status.message ? `: ${status.message}` : ''}` };
+  }
+  return undefined;
+}
+
+function describe(status: ApplicationStatus | undefined): string {
+  return status ? `${status.sync}/${status.health} at ${status.revision ?? 'no revision'}` : 'no status read';
+}
+
+export async function watchApplication(client: ArgoCdClient, event: ChartPublished, options: WatchOptions): Promise<Verdict> {
+  const deadline = options.now() + options.timeoutMs;
+  const maxFailures = options.maxApiFailures ?? 3;
+  let failures = 0;
+  let last: ApplicationStatus | undefined;
+  let read = () => client.refresh(options.application);
+  for (;;) {
+    try {
+      last = await read();
+      read = () => client.status(options.application);
+      failures = 0;
+      const verdict = verdictOf(last, event);
+      if (verdict) return verdict;
+    } catch (error) {
+      failures++;
+      const permanent = error instanceof ArgoCdApiError && error.permanent;
+      if (permanent || failures >= maxFailures) return { status: 'failed', reason: (error as Error).message };
+    }
+    if (options.now() >= deadline) {
+      return { status: 'timeout', reason: `not Synced and Healthy at ${event.version} after ${Math.round(options.timeoutMs / 1000)} s (last: ${describe(last)})` };
+    }
+    await options.sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - options.now())));
+  }
+}

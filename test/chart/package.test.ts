@@ -1,0 +1,120 @@
+import { chmodSync, cpSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Parser, x as extract } from 'tar';
+import type { ReadEntry } from 'tar';
+import { HelmIgnore } from '../../shared/chart/helmignore.js';
+import { packageChart } from '../../shared/chart/package.js';
+import { tempDir } from '../support/runtimes.js';
+import { writeFixtureChart } from './fixtures.js';
+
+/** Packaging: Helm's layout, `.helmignore` honoured, and the same chart always gives the same bytes. */
+function chartWithExtras(): string {
+  const dir = writeFixtureChart(join(tempDir('baton-pkg-'), 'chart-dir'));
+  writeFileSync(join(dir, 'values.yaml.bak'), 'ignored\n');
+  mkdirSync(join(dir, 'notes'));
+  writeFileSync(join(dir, 'notes', 'todo.md'), 'ignored\n');
+  writeFileSync(join(dir, 'templates', '.hidden.yaml'), 'ignored by helm default\n');
+  writeFileSync(join(dir, 'templates', 'NOTES.txt'), 'thanks\n');
+  const deep = join(dir, 'files', 'a-rather-long-directory-name-to-push-past-the-ustar-limit', 'and-another-long-directory-name-too');
+  mkdirSync(deep, { recursive: true });
+  writeFileSync(join(deep, 'with-a-long-file-name-that-needs-a-pax-header.txt'), 'long path\n');
+  return dir;
+}
+
+type Entry = { path: string; mode?: number; uid?: number; gid?: number; mtime?: Date; type: string; uname?: string; body: string };
+
+async function readTar(bytes: Buffer): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  const parser = new Parser({
+    onReadEntry: (entry: ReadEntry) => {
+      const chunks: Buffer[] = [];
+      entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+      entry.on('end', () =>
+        entries.push({ path: entry.path, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime, type: entry.type, uname: entry.uname, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    parser.on('end', resolve);
+    parser.on('error', reject);
+    parser.end(bytes);
+  });
+  return entries;
+}
+
+describe('packageChart', () => {
+  test("entries sit under the chart's name, Chart.yaml first, sorted, with .helmignore honoured", async () => {
+    const pkg = await packageChart(chartWithExtras());
+    expect(pkg).toMatchObject({ name: 'shop', version: '1.4.2' });
+    expect(pkg.entries).toEqual([
+      'shop/Chart.yaml',
+      'shop/.helmignore',
+      'shop/files/a-rather-long-directory-name-to-push-past-the-ustar-limit/and-another-long-directory-name-too/with-a-long-file-name-that-needs-a-pax-header.txt',
+      'shop/templates/NOTES.txt',
+      'shop/templates/deployment.yaml',
+      'shop/values.yaml',
+    ]);
+    const entries = await readTar(pkg.bytes);
+    expect(entries.map((entry) => entry.path)).toEqual(pkg.entries);
+    for (const entry of entries) {
+      expect(entry).toMatchObject({ type: 'File', mode: 0o644, uid: 0, gid: 0 });
+      expect(entry.mtime?.getTime()).toBe(0);
+      expect(entry.uname ?? '').toBe('');
+    }
+  });
+
+  test('the same chart gives the same bytes, whatever the file times and modes', async () => {
+    const dir = chartWithExtras();
+    const first = await packageChart(dir);
+    const copy = join(tempDir('baton-pkg-copy-'), 'elsewhere');
+    cpSync(dir, copy, { recursive: true });
+    utimesSync(join(copy, 'values.yaml'), new Date('2030-01-01'), new Date('2030-01-01'));
+    chmodSync(join(copy, 'templates', 'deployment.yaml'), 0o600);
+    const second = await packageChart(copy);
+    expect(second.bytes.equals(first.bytes)).toBe(true);
+    // gzip header: no timestamp (bytes 4–7) and OS "unknown" (byte 9).
+    expect([...first.bytes.subarray(4, 8)]).toEqual([0, 0, 0, 0]);
+    expect(first.bytes[9]).toBe(255);
+    // A content change changes the bytes.
+    writeFileSync(join(copy, 'values.yaml'), `${readFileSync(join(copy, 'values.yaml'), 'utf8')}# more\n`);
+    expect((await packageChart(copy)).bytes.equals(first.bytes)).toBe(false);
+  });
+
+  test('the tarball round-trips: extracted files equal the chart files', async () => {
+    const dir = chartWithExtras();
+    const pkg = await packageChart(dir);
+    const out = tempDir('baton-pkg-out-');
+    const tgz = join(out, 'shop-1.4.2.tgz');
+    writeFileSync(tgz, pkg.bytes);
+    await extract({ file: tgz, cwd: out });
+    for (const entry of pkg.entries) {
+      const relative = entry.slice('shop/'.length);
+      expect(readFileSync(join(out, entry), 'utf8')).toBe(readFileSync(join(dir, relative), 'utf8'));
+    }
+    expect(gunzipSync(pkg.bytes).length % 512).toBe(0);
+  });
+
+  test('a chart directory without Chart.yaml is refused', async () => {
+    const dir = tempDir('baton-pkg-empty-');
+    writeFileSync(join(dir, 'values.yaml'), 'a: 1\n');
+    await expect(packageChart(dir)).rejects.toThrow(/failed to package .*: no Chart\.yaml/);
+  });
+});
+
+describe('HelmIgnore (Helm pkg/ignore semantics)', () => {
+  test.each([
+    ['*.bak', 'values.yaml.bak', false, true],
+    ['*.bak', 'sub/dir/x.bak', false, true],
+    ['notes/', 'notes', true, true],
+    ['notes/', 'notes', false, false],
+    ['ci/values.yaml', 'ci/values.yaml', false, true],
+    ['ci/values.yaml', 'values.yaml', false, false],
+    ['/secret.txt', 'secret.txt', false, true],
+    ['# comment', '# comment', false, false],
+    ['', 'templates/.hidden', false, true],
+    ['', 'templates/visible.yaml', false, false],
+  ])('%p ignores %p (dir %p): %p', (pattern, path, isDirectory, ignored) => {
+    expect(new HelmIgnore(pattern).ignores(path, isDirectory)).toBe(ignored);
+  });
+});
