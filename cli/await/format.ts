@@ -56,7 +56,7 @@ function eventDetails(event: EventOf<StageTopic>): string[] {
       ];
     case 'chart-published':
       return [
-        `chart ${event.chart} ${event.version}: ${event.ociRef}@${event.manifestDigest}`,
+        `chart ${event.chart} ${event.chartVersion}: ${event.ociRef}@${event.manifestDigest}`,
         `chart commit: ${event.chartCommit}`,
         ...event.images.map((image) => `image: ${image.service} ${image.repository}:${image.tag}@${image.digest}`),
       ];

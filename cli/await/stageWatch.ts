@@ -157,7 +157,7 @@ export function eventSummary(event: EventOf<StageTopic>): string {
     case 'approval-decided':
       return `${event.decision} by ${event.decidedBy.name ?? event.decidedBy.id} via ${event.decidedBy.via}${event.reason ? `: ${event.reason}` : ''}`;
     case 'chart-published':
-      return `chart ${event.chart} ${event.version} published`;
+      return `chart ${event.chart} ${event.chartVersion} published`;
     case 'deploy-finished':
       return `deploy ${event.status}${event.reason ? `: ${event.reason}` : ''}`;
   }

@@ -134,7 +134,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       const chart = charts.get(answer.runId);
       if (chart) {
         say('');
-        say(`chart ${chart.chart} ${chart.version} → ${chart.ociRef}`);
+        say(`chart ${chart.chart} ${chart.chartVersion} → ${chart.ociRef}`);
         say(`  manifest ${chart.manifestDigest}`);
         say(indent(await chartCommitDiff(ws, chart.chartCommit)));
       }

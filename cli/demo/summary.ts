@@ -46,7 +46,7 @@ export function summarize(run: RunRecord, pushedAt: Date, chart?: ChartPublished
     status: STAGES.every((stage) => stageOk(stage, run.stages[stage]?.status)) ? 'succeeded' : 'failed',
     services: Object.keys(run.builds).length ? Object.keys(run.builds).sort() : run.services,
     stages,
-    ...(chart ? { chart: { name: chart.chart, version: chart.version, ociRef: chart.ociRef, digest: chart.manifestDigest, commit: chart.chartCommit } } : {}),
+    ...(chart ? { chart: { name: chart.chart, version: chart.chartVersion, ociRef: chart.ociRef, digest: chart.manifestDigest, commit: chart.chartCommit } } : {}),
     timings: { pushToChartMs, buildMs, approvalWaitMs, overheadMs },
   };
 }

@@ -14,7 +14,7 @@ import { applyImagesToChart } from '../../shared/chart/chartEdit.js';
 import { ChartYamlError } from '../../shared/chart/chartYaml.js';
 import { ImageUpdateError } from '../../shared/chart/imageUpdate.js';
 import { ChartVersionConflictError, publishChart } from '../../shared/chart/ociPublish.js';
-import { publishChartPublished } from '../../shared/chart/chartPublishedEvent.js';
+import { publishEvent } from '../../shared/bus/events.js';
 import { packageChart } from '../../shared/chart/package.js';
 import { ValuesPathError } from '../../shared/chart/valuesPath.js';
 import { YamlEditError } from '../../shared/chart/yamlEdit.js';
@@ -181,11 +181,11 @@ async function publish(event: ApprovalDecided, settings: ChartSettings, landed: 
   const key = publishedClaimKey(event.runId);
   if (await deps.ledger.claim(key, { ociRef: oci.ociRef, manifestDigest: oci.manifestDigest })) {
     try {
-      await publishChartPublished(deps.bus, {
+      await publishEvent(deps.bus, 'chart-published', {
         runId: event.runId,
         pipeline: event.pipeline,
         chart: chart.name,
-        version: chart.version,
+        chartVersion: chart.version,
         ociRef: oci.ociRef,
         manifestDigest: oci.manifestDigest,
         chartCommit: landed.commit,

@@ -47,7 +47,7 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
   if (!client) return finish(event, { status: 'failed', reason: 'ARGOCD_AUTH_TOKEN is not set; deployWatch cannot ask Argo CD' }, argo, deps, log);
   await deps.ledger.recordStage(event.runId, 'deploy', {
     status: 'running',
-    detail: `waiting for Argo CD application ${argo.application} to sync ${event.chart} ${event.version}`,
+    detail: `waiting for Argo CD application ${argo.application} to sync ${event.chart} ${event.chartVersion}`,
     links: { argocd: `${argo.url.replace(/\/+$/, '')}/applications/${argo.application}` },
   });
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));

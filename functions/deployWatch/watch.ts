@@ -23,15 +23,15 @@ export type WatchOptions = {
 };
 
 /** The Application's revisions that show the published chart: its version, OCI tag or manifest digest, or newer. */
-export function atPublishedRevision(status: ApplicationStatus, event: Pick<ChartPublished, 'version' | 'manifestDigest'>): string | undefined {
+export function atPublishedRevision(status: ApplicationStatus, event: Pick<ChartPublished, 'chartVersion' | 'manifestDigest'>): string | undefined {
   const candidates = [status.revision, ...(status.revisions ?? []), status.operationRevision].filter((value): value is string => Boolean(value));
   return candidates.find(
     (revision) =>
-      revision === event.version ||
-      revision === chartTag(event.version) ||
+      revision === event.chartVersion ||
+      revision === chartTag(event.chartVersion) ||
       revision === event.manifestDigest ||
       // A newer chart already includes this one's images (an older one never lands after it).
-      (semver.valid(revision) !== null && semver.valid(event.version) !== null && semver.gt(revision, event.version)),
+      (semver.valid(revision) !== null && semver.valid(event.chartVersion) !== null && semver.gt(revision, event.chartVersion)),
   );
 }
 
@@ -69,7 +69,7 @@ export async function watchApplication(client: ArgoCdClient, event: ChartPublish
       if (permanent || failures >= maxFailures) return { status: 'failed', reason: (error as Error).message };
     }
     if (options.now() >= deadline) {
-      return { status: 'timeout', reason: `not Synced and Healthy at ${event.version} after ${Math.round(options.timeoutMs / 1000)} s (last: ${describe(last)})` };
+      return { status: 'timeout', reason: `not Synced and Healthy at ${event.chartVersion} after ${Math.round(options.timeoutMs / 1000)} s (last: ${describe(last)})` };
     }
     await options.sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - options.now())));
   }

@@ -9,4 +9,3 @@ export * from './package.js';
 export * from './ociPublish.js';
 export * from './gitRemoteAuth.js';
 export * from './chartRepo.js';
-export * from './chartPublishedEvent.js';

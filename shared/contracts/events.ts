@@ -211,8 +211,8 @@ export const ChartPublished = envelope('chart-published', 1).extend({
   pipeline: z.string(),
   /** Chart name (`Chart.yaml` name). */
   chart: z.string(),
-  /** New chart version (also the OCI tag). */
-  version: z.string(),
+  /** New chart version (also the OCI tag). Named apart from the envelope's schema `version`. */
+  chartVersion: z.string(),
   /** OCI reference, `oci://host/path/chart:version`. */
   ociRef: z.string(),
   /** Digest of the chart's OCI manifest. */

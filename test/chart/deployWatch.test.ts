@@ -1,5 +1,5 @@
 import { target } from '../../functions/deployWatch/index.js';
-import { publishChartPublished } from '../../shared/chart/chartPublishedEvent.js';
+import { publishEvent } from '../../shared/bus/events.js';
 import { startFakeArgoCd } from '../../shared/fakes/argocdApi.js';
 import type { FakeArgoCd, FakeApplicationScript } from '../../shared/fakes/argocdApi.js';
 import { RUNTIME_KINDS, eventually, logLines } from '../support/runtimes.js';
@@ -48,10 +48,10 @@ async function publishChart(s: Setup, options: { pipeline?: string; version?: st
     { runId, pipeline, kind: 'app', seq: 1, provider: 'github', deliveryId: runId, repository: 'acme/shop', ref: 'refs/heads/main', branch: 'main', before: '0'.repeat(40), after: SHA, pusher: { name: 'Ada' }, services: ['svc-1'] },
     new Date(Date.now() - 90_000),
   );
-  await publishChartPublished(s.stage.runtime.bus(), {
+  await publishEvent(s.stage.runtime.bus(), 'chart-published', {
     runId,
     pipeline,
-    version,
+    chartVersion: version,
     chart: 'shop',
     ociRef: `oci://registry.test/charts/shop:${version}`,
     manifestDigest: digestOf(`manifest ${version}`),

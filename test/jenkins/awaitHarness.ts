@@ -77,10 +77,7 @@ export class ChainHarness {
     return publishEvent(this.bus, topic, input);
   }
 
-  /**
-   * Publishes data as is. `chart-published` cannot go through `makeEvent`: its `version` field
-   * (the chart version) shadows the envelope's schema version, so it is built by hand here.
-   */
+  /** Publishes data as is, valid or not (for the cases that must be ignored). */
   publishRaw(topic: string, data: Record<string, unknown>, runId = String(data.runId)) {
     return this.bus.publish(topic, Buffer.from(JSON.stringify({ type: topic, at: new Date().toISOString(), ...data })), { type: topic, run_id: runId });
   }
@@ -190,11 +187,11 @@ export const events = {
     sha: SHA,
     seq: 1,
   }),
-  chartPublished: (runId: string, services: string[]) => ({
+  chartPublished: (runId: string, services: string[]): EventInput<'chart-published'> => ({
     runId,
     pipeline: 'shop',
     chart: 'online-boutique',
-    version: '0.1.1',
+    chartVersion: '0.1.1',
     ociRef: 'oci://registry.test/charts/online-boutique:0.1.1',
     manifestDigest: digest('d'),
     chartCommit: 'e'.repeat(40),

@@ -56,7 +56,7 @@ test('a whole run can be followed with baton await, with exit codes matching eac
   expect(approved.stdout).toMatch(/slack: https:\/\/slack\.test\/archives\/C1\/p1/);
 
   const chart = await chain.startAwait(runId, 'chart');
-  await chain.publishRaw('chart-published', events.chartPublished(runId, services));
+  await chain.publish('chart-published', events.chartPublished(runId, services));
   await chain.ledger.recordStage(runId, 'chart', { status: 'succeeded', links: { oci: 'oci://registry.test/charts/online-boutique:0.1.1' } });
   expect((await chart.done).code).toBe(0);
 
