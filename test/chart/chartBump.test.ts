@@ -108,7 +108,7 @@ describe.each(RUNTIME_KINDS)('chartBump (%s runtime)', (kind) => {
     // One chart-published, pointing at that commit and at the chart version in the registry.
     expect(s.stage.chartPublished).toHaveLength(1);
     const event = s.stage.chartPublished[0]!;
-    expect(event).toMatchObject({ runId, pipeline: 'shop', chart: 'shop', version: '1.4.3', ociRef: `oci://${REGISTRY}/${s.registryPath}/shop:1.4.3`, chartCommit: s.fixture.head() });
+    expect(event).toMatchObject({ runId, pipeline: 'shop', chart: 'shop', chartVersion: '1.4.3', version: 1, ociRef: `oci://${REGISTRY}/${s.registryPath}/shop:1.4.3`, chartCommit: s.fixture.head() });
     expect(event.images.map((entry) => entry.service)).toEqual(['svc-1', 'svc-2']);
     expect(await s.registry.manifestDigest(`${s.registryPath}/shop`, '1.4.3')).toBe(event.manifestDigest);
     const published = parse(await chartValuesInRegistry(s.registry, event.ociRef)) as { services: Record<string, { image: { digest: string } }> };
@@ -152,7 +152,7 @@ describe.each(RUNTIME_KINDS)('chartBump (%s runtime)', (kind) => {
     await s.stage.stageEnded(runId, 'chart');
     await eventually(() => (s.stage.chartPublished.length >= 2 ? true : undefined), 15_000, 'second chart-published');
     expect(s.fixture.log()).toHaveLength(commits);
-    expect(s.stage.chartPublished[1]).toMatchObject({ chartCommit: first.chartCommit, version: first.version, manifestDigest: first.manifestDigest });
+    expect(s.stage.chartPublished[1]).toMatchObject({ chartCommit: first.chartCommit, chartVersion: first.chartVersion, manifestDigest: first.manifestDigest });
   });
 
   test('a rejected run, a terraform pipeline and a pipeline without chart settings change nothing', async () => {
@@ -188,7 +188,7 @@ describe('chartBump under concurrent approvals (in-process runtime)', () => {
       const values = valuesAt(s.fixture);
       for (let index = 0; index < 8; index++) expect(values[`svc-${index}`]!.image.tag).toBe(`c${index}`);
       await eventually(() => (s.stage.chartPublished.length === 8 ? true : undefined), 15_000, '8 chart-published');
-      expect(new Set(s.stage.chartPublished.map((event) => event.version)).size).toBe(8);
+      expect(new Set(s.stage.chartPublished.map((event) => event.chartVersion)).size).toBe(8);
       expect(s.fixture.log()).toHaveLength(9);
     } finally {
       await s.stage.close();

@@ -51,7 +51,7 @@ pipelines:
     const expected = [{ tag: 'f00dfee' }, { digest: images[0]!.digest }, { repository: images[1]!.repository }, { tag: 'f00dfee' }, { digest: images[1]!.digest }];
     expect(added).toEqual(expected.map((entry) => JSON.stringify(entry)).sort());
     expect(event).toMatchObject({ chart: chartBefore.name, chartCommit: fixture.head() });
-    expect(event.version).not.toBe(chartBefore.version);
+    expect(event.chartVersion).not.toBe(chartBefore.version);
 
     // The published chart is the chart at that commit, byte for byte.
     const checkout = tempDir('baton-boutique-');
