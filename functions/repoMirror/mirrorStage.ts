@@ -93,6 +93,9 @@ export async function handlePushReceived(event: PushReceived, delivery: Delivery
   }
   try {
     await deps.ledger.updateRun(event.runId, (run) => (sameList(run.services, services) ? undefined : { ...run, services }));
+    // The ledger is written before the event goes out, so every later stage (and Jenkins) finds
+    // the mirror finished; a failed publish is retried by redelivery, which finds it so too.
+    await deps.ledger.recordStage(event.runId, STAGE, { status: 'succeeded', detail });
     await publishEvent(deps.bus, 'source-mirrored', {
       runId: event.runId,
       pipeline: event.pipeline,
@@ -109,7 +112,6 @@ export async function handlePushReceived(event: PushReceived, delivery: Delivery
     await deps.ledger.releaseClaim(publishedKey).catch(() => undefined);
     throw error;
   }
-  await deps.ledger.recordStage(event.runId, STAGE, { status: 'succeeded', detail });
 }
 
 async function mirrorRequest(deps: MirrorStageDeps, pipeline: Pipeline, event: PushReceived, sourceUrl: string, mirrorUrl: string): Promise<MirrorRequest> {
