@@ -187,12 +187,25 @@ export function findPipeline(config: BatonConfig, name: string): Pipeline | unde
   return config.pipelines.find((pipeline) => pipeline.name === name);
 }
 
+/** Compiled branch and tag globs, once per pipeline: compiling them is most of a match's cost. */
+const matchers = new WeakMap<Pipeline, { branch: (name: string) => boolean; tag: (name: string) => boolean }>();
+
+function matcherFor(pipeline: Pipeline) {
+  let matcher = matchers.get(pipeline);
+  if (!matcher) {
+    const compile = (globs: string[] | undefined) => (globs?.length ? picomatch(globs, { dot: true }) : () => false);
+    matcher = { branch: compile(pipeline.branches), tag: compile(pipeline.tags) };
+    matchers.set(pipeline, matcher);
+  }
+  return matcher;
+}
+
 /** The pipeline for a repository and branch, or undefined when none lists them. */
 export function matchPipeline(config: BatonConfig, repository: string, branch: string, isTag = false): Pipeline | undefined {
   return config.pipelines.find((pipeline) => {
     if (pipeline.repository.toLowerCase() !== repository.toLowerCase()) return false;
-    const globs = isTag ? pipeline.tags : pipeline.branches;
-    return Boolean(globs?.length) && picomatch.isMatch(branch, globs!, { dot: true });
+    const matcher = matcherFor(pipeline);
+    return isTag ? matcher.tag(branch) : matcher.branch(branch);
   });
 }
 
