@@ -1,5 +1,5 @@
 import type { Bus } from '../../shared/bus/bus.js';
-import { publishEvent } from '../../shared/bus/events.js';
+import { publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import { isTerminal } from '../../shared/contracts/index.js';
@@ -145,19 +145,16 @@ async function requestApproval(run: RunRecord, deps: ApprovalRequestDeps, log: L
 
 /** Publishes `approval-requested` once per run (its own claim; released if publishing fails, for the retry). */
 async function announce(record: ApprovalRecord, deps: ApprovalRequestDeps): Promise<void> {
-  const key = `approval-requested:${record.runId}`;
-  if (!(await deps.ledger.claim(key, { runId: record.runId }))) return;
   try {
-    await publishEvent(deps.bus, 'approval-requested', {
+    await publishOnce(deps, `approval-requested:${record.runId}`, 'approval-requested', {
       runId: record.runId,
       pipeline: record.pipeline,
       channel: record.channel,
       ts: record.ts,
       images: record.images,
       expiresAt: record.expiresAt,
-    });
+    }, { runId: record.runId });
   } catch (error) {
-    await deps.ledger.releaseClaim(key).catch(() => undefined);
     throw redactedError(`failed to publish approval-requested for run ${record.runId}`, error);
   }
 }

@@ -1,5 +1,5 @@
 import type { Bus } from '../../shared/bus/bus.js';
-import { publishEvent } from '../../shared/bus/events.js';
+import { publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BuildRequest, Builder } from '../../shared/build/builder.js';
 import { imageName } from '../../shared/build/builder.js';
 import { correlationFor, imageBuildFor, imageRepositoryFor } from '../../shared/build/buildPlan.js';
@@ -71,19 +71,13 @@ export async function handleSourceMirrored(event: SourceMirrored, deps: BuildTri
     return changed ? run : undefined;
   });
 
-  const publishedKey = `build-started:${event.runId}`;
-  if (!(await deps.ledger.claim(publishedKey))) return;
-  try {
-    await publishEvent(deps.bus, 'build-started', {
-      runId: event.runId,
-      pipeline: event.pipeline,
-      sha: event.sha,
-      builds: started.map((build) => ({ service: build.service, buildId: build.buildId, image: build.image ?? '', ...(build.logUrl ? { logUrl: build.logUrl } : {}) })),
-    });
-  } catch (error) {
-    await deps.ledger.releaseClaim(publishedKey).catch(() => undefined);
-    throw error;
-  }
+  const published = await publishOnce(deps, `build-started:${event.runId}`, 'build-started', {
+    runId: event.runId,
+    pipeline: event.pipeline,
+    sha: event.sha,
+    builds: started.map((build) => ({ service: build.service, buildId: build.buildId, image: build.image ?? '', ...(build.logUrl ? { logUrl: build.logUrl } : {}) })),
+  });
+  if (!published) return;
   log.info('started the builds', { builds: started.map(({ service, buildId }) => ({ service, buildId })) });
 }
 

@@ -4,7 +4,6 @@ import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.j
 import { ConfigError, findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalDecided, BuiltImage } from '../../shared/contracts/index.js';
 import { botCommitMessage } from '../../shared/git/botCommit.js';
-import { docId } from '../../shared/ledger/docStore.js';
 import type { RunLedger, StageUpdate } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { OciRegistry } from '../../shared/oci/registryClient.js';
@@ -14,7 +13,7 @@ import { applyImagesToChart } from '../../shared/chart/chartEdit.js';
 import { ChartYamlError } from '../../shared/chart/chartYaml.js';
 import { ImageUpdateError } from '../../shared/chart/imageUpdate.js';
 import { ChartVersionConflictError, publishChart } from '../../shared/chart/ociPublish.js';
-import { publishEvent } from '../../shared/bus/events.js';
+import { publishOnce } from '../../shared/bus/publishOnce.js';
 import { packageChart } from '../../shared/chart/package.js';
 import { ValuesPathError } from '../../shared/chart/valuesPath.js';
 import { YamlEditError } from '../../shared/chart/yamlEdit.js';
@@ -178,25 +177,22 @@ async function publish(event: ApprovalDecided, settings: ChartSettings, landed: 
   });
   const { chart, oci } = published;
   log.info(oci.alreadyPublished ? 'the chart version was already in the registry' : 'published the chart', { ociRef: oci.ociRef, manifestDigest: oci.manifestDigest });
-  const key = publishedClaimKey(event.runId);
-  if (await deps.ledger.claim(key, { ociRef: oci.ociRef, manifestDigest: oci.manifestDigest })) {
-    try {
-      await publishEvent(deps.bus, 'chart-published', {
-        runId: event.runId,
-        pipeline: event.pipeline,
-        chart: chart.name,
-        chartVersion: chart.version,
-        ociRef: oci.ociRef,
-        manifestDigest: oci.manifestDigest,
-        chartCommit: landed.commit,
-        images: event.images.filter((image) => landed.services.includes(image.service)),
-      });
-    } catch (error) {
-      // Release the claim so the redelivery publishes; nothing else has seen it.
-      await deps.ledger.store.delete(`claims/${docId(key)}`);
-      throw error;
-    }
-  }
+  await publishOnce(
+    deps,
+    publishedClaimKey(event.runId),
+    'chart-published',
+    {
+      runId: event.runId,
+      pipeline: event.pipeline,
+      chart: chart.name,
+      chartVersion: chart.version,
+      ociRef: oci.ociRef,
+      manifestDigest: oci.manifestDigest,
+      chartCommit: landed.commit,
+      images: event.images.filter((image) => landed.services.includes(image.service)),
+    },
+    { ociRef: oci.ociRef, manifestDigest: oci.manifestDigest },
+  );
   const supersededNote = landed.superseded.length ? `; superseded by newer runs: ${landed.superseded.join(', ')}` : '';
   await deps.ledger.recordStage(event.runId, 'chart', {
     status: 'succeeded',

@@ -1,10 +1,9 @@
 import type { ArgoCdClient } from '../../shared/argocd/client.js';
 import type { Bus } from '../../shared/bus/bus.js';
-import { publishEvent } from '../../shared/bus/events.js';
+import { publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { ChartPublished } from '../../shared/contracts/index.js';
-import { docId } from '../../shared/ledger/docStore.js';
 import type { RunLedger, StageStatus } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { recordDeployHealth } from './deployHealth.js';
@@ -62,23 +61,23 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
 }
 
 async function finish(event: ChartPublished, verdict: Verdict, argo: { application: string } | undefined, deps: DeployWatchDeps, log: Logger): Promise<void> {
-  const key = deployClaimKey(event.runId);
-  if (!(await deps.ledger.claim(key, { status: verdict.status }))) {
-    log.info('another delivery already reported this run\'s deploy');
-    return;
-  }
-  try {
-    await publishEvent(deps.bus, 'deploy-finished', {
+  const published = await publishOnce(
+    deps,
+    deployClaimKey(event.runId),
+    'deploy-finished',
+    {
       runId: event.runId,
       pipeline: event.pipeline,
       status: verdict.status,
       ...(argo ? { application: argo.application } : {}),
       ...(verdict.revision ? { revision: verdict.revision } : {}),
       ...(verdict.reason ? { reason: verdict.reason } : {}),
-    });
-  } catch (error) {
-    await deps.ledger.store.delete(`claims/${docId(key)}`);
-    throw error;
+    },
+    { status: verdict.status },
+  );
+  if (!published) {
+    log.info('another delivery already reported this run\'s deploy');
+    return;
   }
   await deps.ledger.recordStage(event.runId, 'deploy', {
     status: STAGE_STATUS[verdict.status],

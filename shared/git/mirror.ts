@@ -12,9 +12,11 @@ import { stripCredentials } from './gitAuth.js';
  * Mirrors one pushed ref to the backup remote, paying for the pushed delta, not the repository.
  *
  * A cache repository per mirror (bare, under `cacheRoot`) remembers the last tip baton saw on the
- * mirror (a small tips file). Warm, a mirror is three git processes: fetch the pushed sha from the
- * source (the cache already has its parent, so negotiation sends only the new objects), one
- * merge-base, then push it with `--force-with-lease=<ref>:<tip baton saw>`. Cold, the cache first takes the mirror's current tip
+ * mirror (a small tips file). Warm, a mirror is two git processes: fetch the pushed sha from the
+ * source (the cache already has its parent, so negotiation sends only the new objects), then push
+ * it without force, which the mirror accepts only as a fast-forward. When that is refused (a force
+ * push, a late delivery, a race), one merge-base decides, and the push goes with
+ * `--force-with-lease=<ref>:<tip baton saw>`. Cold, the cache first takes the mirror's current tip
  * shallowly (`--depth=1`), which is enough for both negotiations. Only an empty mirror gets a full
  * copy. The lease makes the push a compare-and-swap, so a concurrent or late mirror can never move
  * the mirror's ref backwards: on a lost race baton re-reads the mirror and decides again.
@@ -172,6 +174,13 @@ async function mirrorInCache(request: MirrorRequest, source: GitRunner, mirror: 
       await fetchCommit(source, request.sourceUrl, ref, after);
     }
 
+    if (round === 1 && !fresh && expected !== undefined && expected !== after && (await pushFastForward(mirror, request.mirrorUrl, ref, after)) === 'pushed') {
+      // The usual warm case needs no merge-base: a push without force is refused by the mirror
+      // unless it moves the ref forward, so it can never move it back. Anything else (a force
+      // push, a late delivery, a race) was refused and takes the careful path below.
+      await writeTip(dir, ref, after);
+      return { outcome: 'pushed', fullCopy: false, rewritten: false, previousTip: expected, defaultBranchTip: await defaultBranchTip(), cache: source };
+    }
     if (expected !== undefined && expected !== after) {
       const relation = await relate(source, expected, after);
       if (relation === 'contained') {
@@ -283,6 +292,17 @@ async function pushKeepRef(git: GitRunner, request: MirrorRequest): Promise<void
   } catch (error) {
     // Another instance created the same keep-ref (same name, same commit) first: that is the goal.
     if (error instanceof GitError && /already exists|cannot lock ref/i.test(error.detail)) return;
+    throw error;
+  }
+}
+
+/** Pushes `sha` to `ref` as a fast-forward only; 'refused' when the mirror's ref is not an ancestor of it. */
+async function pushFastForward(git: GitRunner, url: string, ref: string, sha: string): Promise<'pushed' | 'refused'> {
+  try {
+    await git.run(['push', '--no-verify', url, `${sha}:${ref}`]);
+    return 'pushed';
+  } catch (error) {
+    if (error instanceof GitError && /rejected|stale info|fetch first|non-fast-forward|cannot lock ref|failed to update ref/i.test(error.detail)) return 'refused';
     throw error;
   }
 }
