@@ -2,11 +2,12 @@ import type { Bus } from '../../shared/bus/bus.js';
 import { publishEvent } from '../../shared/bus/events.js';
 import { buildDocPath } from '../../shared/build/buildRecord.js';
 import type { BuildRecord } from '../../shared/build/buildRecord.js';
-import type { BuiltImage, CloudBuildNotification, TerminalBuildStatus } from '../../shared/contracts/index.js';
+import type { BuildFinished, BuiltImage, CloudBuildNotification, TerminalBuildStatus } from '../../shared/contracts/index.js';
 import { Sha, TERMINAL_BUILD_STATUSES, isTerminal } from '../../shared/contracts/index.js';
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { parseReference } from '../../shared/oci/reference.js';
+import { finishApply, planArtifact, planReport } from './terraform.js';
 
 /** The registry call buildStatus needs: the digest the registry holds for a tag or digest. */
 export type RegistryLookup = { manifestDigest(repository: string, reference: string): Promise<string | undefined> };
@@ -59,6 +60,8 @@ export async function handleBuildNotification(build: CloudBuildNotification, del
     return;
   }
 
+  if (record.kind === 'terraform-apply') return finishApply(build, record, deps, log);
+
   const finishedKey = `build-finished:${build.id}`;
   if (await deps.ledger.getClaim(finishedKey)) {
     log.info('ignored a repeated terminal notification', { status: build.status });
@@ -68,6 +71,15 @@ export async function handleBuildNotification(build: CloudBuildNotification, del
   let status: TerminalBuildStatus = build.status;
   let detail = describeFailure(build);
   let image: BuiltImage | undefined;
+  let planSummary: BuildFinished['planSummary'];
+  if (status === TERMINAL_STAGE_OK && record.kind === 'terraform-plan') {
+    const report = planReport(build);
+    if (report) ({ image, planSummary } = planArtifact(record, report));
+    else {
+      status = 'INTERNAL_ERROR';
+      detail = 'the plan build did not report its plan (no output from its report step)';
+    }
+  }
   if (status === TERMINAL_STAGE_OK && record.kind === 'image') {
     try {
       image = await confirmImage(build, record, deps);
@@ -106,6 +118,7 @@ export async function handleBuildNotification(build: CloudBuildNotification, del
       ...(image ? { image } : {}),
       ...(logUrl ? { logUrl } : {}),
       ...(detail ? { detail } : {}),
+      ...(planSummary ? { planSummary } : {}),
     });
   } catch (error) {
     await deps.ledger.releaseClaim(finishedKey).catch(() => undefined);
@@ -132,7 +145,7 @@ async function buildRecordFor(build: CloudBuildNotification, ledger: RunLedger):
     pipeline,
     service,
     sha,
-    kind: image ? 'image' : 'terraform-plan',
+    kind: subs._BATON_KIND === 'terraform-apply' ? 'terraform-apply' : image ? 'image' : 'terraform-plan',
     ...(parsed ? { repository: `${parsed.host}/${parsed.repository}`, ...(parsed.tag ? { tag: parsed.tag } : {}) } : {}),
     ...(build.logUrl ? { logUrl: build.logUrl } : {}),
     startedAt: build.createTime ?? new Date().toISOString(),

@@ -1,9 +1,8 @@
 import type { TopicTarget } from '../../shared/adapters/topic.js';
 import type { Builder } from '../../shared/build/builder.js';
-import { CloudBuildBuilder, lazyCloudBuildClient } from '../../shared/build/cloudBuildBuilder.js';
+import { cloudBuilderFor } from '../../shared/build/cloudBuilderFor.js';
 import { CLOUD_BUILD_TOPIC } from '../../shared/contracts/topics.js';
 import type { Pipeline } from '../../shared/config/pipelineConfig.js';
-import { requireKey } from '../../shared/config/pipelineConfig.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
 import { handleSourceMirrored } from './trigger.js';
 import type { BuildTriggerDeps } from './trigger.js';
@@ -45,25 +44,5 @@ function builderFactory(runtime: Runtime): (pipeline: Pipeline) => Builder {
     });
     return () => builder;
   }
-  const client = runtime.service('cloudBuildClient', lazyCloudBuildClient);
-  const builders = new Map<string, Builder>();
-  return (pipeline) => {
-    let builder = builders.get(pipeline.name);
-    if (!builder) {
-      const config = runtime.config();
-      const projectId = requireKey(config, pipeline, 'build.projectId', pipeline.build?.projectId ?? runtime.env.GOOGLE_CLOUD_PROJECT, 'buildTrigger');
-      builder = new CloudBuildBuilder(
-        {
-          projectId,
-          ...(pipeline.build?.region ? { region: pipeline.build.region } : {}),
-          ...(pipeline.build?.serviceAccount ? { serviceAccount: pipeline.build.serviceAccount } : {}),
-          ...(pipeline.build?.logsBucket ? { logsBucket: pipeline.build.logsBucket } : {}),
-          ...(pipeline.build?.timeoutSeconds ? { timeoutSeconds: pipeline.build.timeoutSeconds } : {}),
-        },
-        client,
-      );
-      builders.set(pipeline.name, builder);
-    }
-    return builder;
-  };
+  return cloudBuilderFor(runtime, 'buildTrigger');
 }

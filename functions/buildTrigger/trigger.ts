@@ -63,6 +63,11 @@ export async function handleSourceMirrored(event: SourceMirrored, deps: BuildTri
 
   await deps.ledger.updateRun(event.runId, (run) => {
     let changed = false;
+    if (event.kind === 'terraform' && run.services.join() !== requests.map((request) => request.service).join()) {
+      // A Terraform run has one "service": its root module, which the plan (and the approval) is for.
+      run.services = requests.map((request) => request.service);
+      changed = true;
+    }
     for (const build of started) {
       if (run.builds[build.service]?.buildId === build.buildId) continue;
       run.builds[build.service] = { buildId: build.buildId, status: 'QUEUED', ...(build.logUrl ? { logUrl: build.logUrl } : {}) };

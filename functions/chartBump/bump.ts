@@ -19,7 +19,8 @@ import { ValuesPathError } from '../../shared/chart/valuesPath.js';
 import { YamlEditError } from '../../shared/chart/yamlEdit.js';
 import type { ChartSettings } from './settings.js';
 import { chartSettings } from './settings.js';
-import { isTerraformPipeline, skipTerraformPipeline } from './terraform.js';
+import { applyTerraformPlan, isTerraformPipeline } from './terraform.js';
+import type { TerraformApplyDeps } from './terraform.js';
 
 /**
  * chartBump: an approved run's images go into the chart repo (one bot commit) and the packaged
@@ -47,7 +48,7 @@ export type ChartBumpDeps = {
   registry: (settings: ChartSettings) => OciRegistry;
   /** Registry used when `chart.registry` is unset (the embedded runtime's local one). */
   defaultRegistry?: string;
-};
+} & Pick<TerraformApplyDeps, 'applyBuilderFor'>;
 
 /** What landed in the chart repo for a run; written once, read by redeliveries. */
 type LandedBump = { commit: string; services: string[]; superseded: string[] };
@@ -76,7 +77,7 @@ export async function bumpChart(event: ApprovalDecided, deps: ChartBumpDeps): Pr
     await record({ status: 'failed', detail: `pipeline ${event.pipeline} is not in ${deps.config.file}` });
     return;
   }
-  if (isTerraformPipeline(pipeline)) return skipTerraformPipeline(event, record, log);
+  if (isTerraformPipeline(pipeline)) return applyTerraformPlan(event, pipeline, deps, record, log);
   const alreadyPublished = await deps.ledger.getClaim<{ ociRef: string; manifestDigest: string }>(publishedClaimKey(event.runId));
   if (alreadyPublished) {
     log.info('ignored a redelivered approval: the chart is already published for this run', { ociRef: alreadyPublished.ociRef });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopicTarget } from '../../shared/adapters/topic.js';
+import { cloudBuilderFor } from '../../shared/build/cloudBuilderFor.js';
 import { ChartRepo } from '../../shared/chart/chartRepo.js';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
@@ -22,6 +23,7 @@ function deps(runtime: Runtime): ChartBumpDeps {
       bus: runtime.bus(),
       log: runtime.log,
       defaultRegistry: runtime.local ? `oci://${runtime.local.registry}/charts` : undefined,
+      ...(runtime.mode === 'cloud' ? { applyBuilderFor: cloudBuilderFor(runtime, 'chartBump') } : {}),
       // One ChartRepo (with its kept clones) per repo and branch, for the life of the instance.
       chartRepo: (settings: ChartSettings) =>
         runtime.service(`chartRepo:${settings.repo}#${settings.branch}`, () => {

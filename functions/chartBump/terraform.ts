@@ -1,20 +1,85 @@
-import type { Pipeline } from '../../shared/config/pipelineConfig.js';
+import type { Builder } from '../../shared/build/builder.js';
+import { buildDocPath } from '../../shared/build/buildRecord.js';
+import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import { correlationFor } from '../../shared/build/buildPlan.js';
+import { publishOnce } from '../../shared/bus/publishOnce.js';
+import type { Bus } from '../../shared/bus/bus.js';
+import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
+import { ConfigError, requireKey } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalDecided } from '../../shared/contracts/index.js';
-import type { StageUpdate } from '../../shared/ledger/runLedger.js';
+import type { RunLedger, StageUpdate } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 
 /**
- * SEAM (terraform pipelines): an approved `kind: terraform` run has no chart to bump; it applies
- * the plan saved at plan time. Until that apply is wired here, the chart stage says so and
- * nothing else happens.
+ * Terraform pipelines: an approved run has no chart to bump; it applies the plan saved at plan
+ * time. The approval is bound to that plan's SHA-256 (it stands where an image digest would), and
+ * the apply build refuses any other file. The apply's end is reported by `buildStatus` as the
+ * run's `deploy-finished`.
  */
 export const TERRAFORM_SKIP_REASON = 'terraform pipelines apply the saved plan instead';
+
+export type TerraformApplyDeps = {
+  config: BatonConfig;
+  ledger: RunLedger;
+  bus: Bus;
+  /** Cloud Build for the pipeline; absent in the embedded runtime, which cannot apply. */
+  applyBuilderFor?: (pipeline: Pipeline) => Builder;
+  now?: () => Date;
+};
 
 export function isTerraformPipeline(pipeline: Pipeline): boolean {
   return pipeline.kind === 'terraform';
 }
 
-export async function skipTerraformPipeline(event: ApprovalDecided, record: (update: StageUpdate) => Promise<unknown>, log: Logger): Promise<void> {
-  log.info('chart bump skipped', { reason: TERRAFORM_SKIP_REASON, runId: event.runId });
-  await record({ status: 'skipped', detail: TERRAFORM_SKIP_REASON });
+export async function applyTerraformPlan(event: ApprovalDecided, pipeline: Pipeline, deps: TerraformApplyDeps, recordChart: (update: StageUpdate) => Promise<unknown>, log: Logger): Promise<void> {
+  await recordChart({ status: 'skipped', detail: TERRAFORM_SKIP_REASON });
+  const deploy = (update: StageUpdate) => deps.ledger.recordStage(event.runId, 'deploy', update);
+  const end = async (status: 'skipped' | 'failed', reason: string) => {
+    log.warn('the approved plan is not applied', { reason });
+    await publishOnce(deps, `deploy-finished:${event.runId}`, 'deploy-finished', { runId: event.runId, pipeline: event.pipeline, status, reason });
+    await deploy({ status, detail: reason });
+  };
+  if (!deps.applyBuilderFor) return end('skipped', 'Terraform applies run on Cloud Build; the embedded runtime does not apply');
+  const plan = event.images[0];
+  if (!plan || !/^sha256:[0-9a-f]{64}$/.test(plan.digest)) return end('failed', 'the approval names no saved plan');
+
+  let request;
+  try {
+    const dir = requireKey(deps.config, pipeline, 'terraform.dir', pipeline.terraform?.dir, 'chartBump (terraform apply)');
+    const planBucket = requireKey(deps.config, pipeline, 'terraform.planBucket', pipeline.terraform?.planBucket, 'chartBump (terraform apply)');
+    const mirrorUrl = requireKey(deps.config, pipeline, 'mirror.url', pipeline.mirror?.url, 'chartBump (terraform apply)');
+    const correlation = correlationFor(event.runId, pipeline.name, dir, event.sha);
+    request = {
+      runId: event.runId,
+      pipeline: pipeline.name,
+      service: dir,
+      sha: event.sha,
+      mirrorUrl,
+      tags: correlation.tags,
+      substitutions: { ...correlation.substitutions, _BATON_KIND: 'terraform-apply' },
+      what: { kind: 'terraform-apply' as const, dir, planBucket, planSha256: plan.digest.slice('sha256:'.length) },
+    };
+  } catch (error) {
+    if (error instanceof ConfigError) return end('failed', error.message);
+    throw error;
+  }
+
+  // One apply per run, however often the approval is delivered.
+  const key = `terraform-apply:${event.runId}`;
+  if (!(await deps.ledger.claim(key, { planSha256: request.what.planSha256 }))) {
+    log.info('ignored a redelivered approval: the apply is already started');
+    return;
+  }
+  let handle;
+  try {
+    handle = await deps.applyBuilderFor(pipeline).start(request);
+  } catch (error) {
+    await deps.ledger.releaseClaim(key).catch(() => undefined);
+    throw error;
+  }
+  const startedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const record: BuildRecord = { buildId: handle.buildId, runId: event.runId, pipeline: pipeline.name, service: request.service, sha: event.sha, kind: 'terraform-apply', ...(handle.logUrl ? { logUrl: handle.logUrl } : {}), startedAt };
+  await deps.ledger.store.set(buildDocPath(handle.buildId), record);
+  await deploy({ status: 'running', detail: `applying the approved plan ${plan.digest.slice(7, 19)} in build ${handle.buildId}`, ...(handle.logUrl ? { links: { 'apply logs': handle.logUrl } } : {}) });
+  log.info('started the terraform apply', { buildId: handle.buildId, planSha256: request.what.planSha256 });
 }

@@ -12,7 +12,7 @@ export type BuildRecord = {
   pipeline: string;
   service: string;
   sha: string;
-  kind: 'image' | 'terraform-plan';
+  kind: 'image' | 'terraform-plan' | 'terraform-apply';
   /** Image repository (with host) and tag, for image builds. */
   repository?: string;
   tag?: string;

@@ -24,6 +24,17 @@ export type TerraformPlanBuild = {
   planBucket: string;
 };
 
+/** Applies exactly the plan a Terraform run saved and a person approved (identified by its SHA-256). */
+export type TerraformApplyBuild = {
+  kind: 'terraform-apply';
+  /** Root module directory inside the repository. */
+  dir: string;
+  /** Bucket (without gs://) holding `<runId>/tfplan`. */
+  planBucket: string;
+  /** SHA-256 (hex) of the approved plan file: anything else is refused. */
+  planSha256: string;
+};
+
 export type BuildRequest = {
   runId: string;
   pipeline: string;
@@ -38,7 +49,7 @@ export type BuildRequest = {
   /** Correlation substitutions: `_BATON_RUN_ID`, `_BATON_SERVICE`, `_BATON_PIPELINE`, `_BATON_SHA`. */
   substitutions: Record<string, string>;
   timeoutSeconds?: number;
-  what: ImageBuild | TerraformPlanBuild;
+  what: ImageBuild | TerraformPlanBuild | TerraformApplyBuild;
 };
 
 export type BuildHandle = {

@@ -1,4 +1,4 @@
-import type { BuildRequest, ImageBuild, TerraformPlanBuild } from './builder.js';
+import type { BuildRequest, ImageBuild, TerraformApplyBuild, TerraformPlanBuild } from './builder.js';
 import { imageName } from './builder.js';
 
 /**
@@ -36,10 +36,13 @@ export type CloudBuildSpec = {
 export type CreateBuildRequest = { projectId: string; parent?: string; build: CloudBuildSpec };
 
 const DOCKER_BUILDER = 'gcr.io/cloud-builders/docker';
+const GCLOUD_IMAGE = 'gcr.io/google.com/cloudsdktool/google-cloud-cli:stable';
+const NODE_IMAGE = 'node:22-alpine';
 const TERRAFORM_IMAGE = 'hashicorp/terraform:1.11';
 
 export function cloudBuildRequest(request: BuildRequest, settings: CloudBuildSettings): CreateBuildRequest {
-  const steps = request.what.kind === 'image' ? imageSteps(request.what, request.sha) : terraformSteps(request.what);
+  const what = request.what;
+  const steps = what.kind === 'image' ? imageSteps(what, request.sha) : what.kind === 'terraform-plan' ? terraformSteps(what, request.runId) : applySteps(what, request.runId);
   const timeoutSeconds = request.timeoutSeconds ?? settings.timeoutSeconds;
   const build: CloudBuildSpec = {
     // The exact mirrored commit: never a branch name, which may have moved since.
@@ -78,16 +81,62 @@ function imageSteps(image: ImageBuild, sha: string): CloudBuildStep[] {
   ];
 }
 
-/** fmt, init, validate, plan and its JSON form, in the Terraform directory (kept in step with terraform/cloudbuild/plan.yaml). */
-function terraformSteps(plan: TerraformPlanBuild): CloudBuildStep[] {
+const terraformStep = (dir: string) => (id: string, args: string[]): CloudBuildStep => ({ id, name: TERRAFORM_IMAGE, dir, args, env: ['TF_IN_AUTOMATION=1', 'TF_INPUT=0'] });
+
+/** Where a run's saved plan lives. */
+export function planLocation(planBucket: string, runId: string): string {
+  return `gs://${planBucket.replace(/^gs:\/\//, '').replace(/\/+$/, '')}/${runId}/tfplan`;
+}
+
+/**
+ * The last plan step's report, written to `$BUILDER_OUTPUT/output` so that it comes back in the
+ * build's own notification (`results.buildStepOutputs`): the counts `terraform plan` prints
+ * (a replacement is one add and one destroy), what would be destroyed, and the plan file's
+ * SHA-256, which the approval is bound to and the apply checks.
+ */
+export const PLAN_REPORT_SCRIPT = [
+  "const fs = require('fs');",
+  "const plan = JSON.parse(fs.readFileSync('plan.json', 'utf8'));",
+  'const report = { add: 0, change: 0, destroy: 0, destroyed: [], location: process.env.PLAN_LOCATION };',
+  'for (const r of plan.resource_changes || []) { const a = r.change.actions;',
+  "  if (a.includes('create')) report.add++; if (a.includes('update')) report.change++; if (a.includes('delete')) { report.destroy++; report.destroyed.push(r.address); } }",
+  'report.destroyed = report.destroyed.slice(0, 40);',
+  "report.planSha256 = require('crypto').createHash('sha256').update(fs.readFileSync('tfplan')).digest('hex');",
+  "fs.writeFileSync(process.env.BUILDER_OUTPUT + '/output', JSON.stringify(report));",
+].join('\n');
+
+/** fmt, init, validate, plan, its JSON form and its report, in the Terraform directory (kept in step with terraform/cloudbuild/plan.yaml). */
+function terraformSteps(plan: TerraformPlanBuild, runId: string): CloudBuildStep[] {
   const dir = plan.dir.replace(/\/+$/, '') || '.';
-  const step = (id: string, args: string[]): CloudBuildStep => ({ id, name: TERRAFORM_IMAGE, dir, args, env: ['TF_IN_AUTOMATION=1', 'TF_INPUT=0'] });
+  const step = terraformStep(dir);
   return [
     step('fmt', ['fmt', '-check', '-recursive']),
     step('init', ['init', '-input=false']),
     step('validate', ['validate']),
     step('plan', ['plan', '-input=false', '-lock-timeout=5m', '-out=tfplan']),
     { ...step('show', ['-c', 'terraform show -json tfplan > plan.json']), entrypoint: 'sh' },
+    { id: 'report', name: NODE_IMAGE, dir, entrypoint: 'node', args: ['-e', PLAN_REPORT_SCRIPT], env: [`PLAN_LOCATION=${planLocation(plan.planBucket, runId)}`] },
+  ];
+}
+
+/**
+ * The approved apply: fetch the run's saved plan, refuse it unless its SHA-256 is the one the
+ * approval was bound to, then `terraform apply` that file (Terraform itself refuses a plan whose
+ * state has moved on). Same steps as terraform/cloudbuild/apply.yaml, without its extras.
+ */
+function applySteps(apply: TerraformApplyBuild, runId: string): CloudBuildStep[] {
+  const dir = apply.dir.replace(/\/+$/, '') || '.';
+  const step = terraformStep(dir);
+  return [
+    {
+      id: 'fetch-plan',
+      name: GCLOUD_IMAGE,
+      dir,
+      entrypoint: 'bash',
+      args: ['-c', `gcloud storage cp ${planLocation(apply.planBucket, runId)} tfplan && echo "${apply.planSha256}  tfplan" | sha256sum -c -`],
+    },
+    step('init', ['init', '-input=false']),
+    step('apply', ['apply', '-input=false', '-lock-timeout=5m', 'tfplan']),
   ];
 }
 

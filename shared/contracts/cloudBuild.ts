@@ -45,6 +45,8 @@ export const CloudBuildNotification = z.looseObject({
   results: z
     .looseObject({
       images: z.array(z.looseObject({ name: z.string(), digest: z.string() })).optional(),
+      /** Per step, what the step wrote to `$BUILDER_OUTPUT/output` (base64; empty for most steps). */
+      buildStepOutputs: z.array(z.string()).optional(),
     })
     .optional(),
   /** Link to the build's logs in the console. */

@@ -166,7 +166,7 @@ describe('buildTrigger on Cloud Build', () => {
     expect(client.calls).toHaveLength(1);
     const { build } = client.calls[0]!;
     expect(build.source.gitSource.revision).toBe(SHA);
-    expect(build.steps.map((step) => step.id)).toEqual(['fmt', 'init', 'validate', 'plan', 'show']);
+    expect(build.steps.map((step) => step.id)).toEqual(['fmt', 'init', 'validate', 'plan', 'show', 'report']);
     expect(build.steps.every((step) => step.dir === 'terraform/envs/prod')).toBe(true);
     expect(build.steps[3]!.args).toContain('-out=tfplan');
     expect(build.steps[4]).toMatchObject({ entrypoint: 'sh', args: ['-c', 'terraform show -json tfplan > plan.json'] });

@@ -50,7 +50,7 @@ export type HarnessOptions = {
 };
 
 const TOPIC_OF = { repoMirror: 'push-received', buildTrigger: 'source-mirrored', buildStatus: 'cloud-builds' } as const;
-const RECORDED: TopicName[] = ['source-mirrored', 'build-started', 'build-finished'];
+const RECORDED: TopicName[] = ['source-mirrored', 'build-started', 'build-finished', 'deploy-finished'];
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const root = tempDir('baton-build-');

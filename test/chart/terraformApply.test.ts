@@ -1,0 +1,85 @@
+import { makeEvent } from '../../shared/contracts/index.js';
+import type { BuildRequest, Builder } from '../../shared/build/builder.js';
+import { buildDocPath } from '../../shared/build/buildRecord.js';
+import { decodeEvent } from '../../shared/bus/events.js';
+import { findPipeline } from '../../shared/config/pipelineConfig.js';
+import { applyTerraformPlan, TERRAFORM_SKIP_REASON } from '../../functions/chartBump/terraform.js';
+import type { StageUpdate } from '../../shared/ledger/runLedger.js';
+import { testRuntime } from '../support/runtimes.js';
+
+/**
+ * An approved Terraform run applies exactly the plan the approval was bound to: one apply build,
+ * however often the approval is delivered, fetching the saved plan and checking its SHA-256.
+ */
+const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+const PLAN_SHA = 'cd'.repeat(32);
+const CONFIG = `
+pipelines:
+  - name: infra
+    kind: terraform
+    repository: acme/infra
+    branches: ["main"]
+    services: [{ name: infra, path: terraform/ }]
+    mirror: { url: "https://git.example/acme/infra.git" }
+    terraform: { dir: terraform/envs/poc, planBucket: acme-plans }
+`;
+
+function approved(runId: string, digest = `sha256:${PLAN_SHA}`) {
+  return makeEvent('approval-decided', {
+    runId,
+    pipeline: 'infra',
+    decision: 'approved',
+    decidedBy: { id: 'U1', name: 'Ops', via: 'slack' },
+    images: [{ service: 'terraform/envs/poc', repository: `gs://acme-plans/${runId}/tfplan`, tag: 'plan-cdcdcdcdcdcd', digest }],
+    sha: SHA,
+    seq: 3,
+  });
+}
+
+async function setup(withBuilder: boolean) {
+  const runtime = testRuntime('in-process', CONFIG);
+  const started: BuildRequest[] = [];
+  const builder: Builder = { start: async (request) => (started.push(request), { buildId: `apply-${started.length}`, logUrl: 'https://console.cloud.google.com/cloud-build/builds/apply-1' }) };
+  const deploys: unknown[] = [];
+  await runtime.bus().subscribe('deploy-finished', 'watch', async (message) => {
+    const decoded = decodeEvent('deploy-finished', message.data);
+    if (decoded.ok) deploys.push(decoded.event);
+  });
+  const runId = 'infra-3-a1b2c3d';
+  await runtime.ledger().createRun({ runId, pipeline: 'infra', kind: 'terraform', seq: 3, provider: 'github', deliveryId: 'd', repository: 'acme/infra', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services: ['terraform/envs/poc'] });
+  const deps = { config: runtime.config(), ledger: runtime.ledger(), bus: runtime.bus(), ...(withBuilder ? { applyBuilderFor: () => builder } : {}) };
+  const pipeline = findPipeline(runtime.config(), 'infra')!;
+  const chart = (update: StageUpdate) => runtime.ledger().recordStage(runId, 'chart', update);
+  const apply = (event = approved(runId)) => applyTerraformPlan(event, pipeline, deps, chart, runtime.log);
+  return { runtime, started, deploys, runId, apply };
+}
+
+test('an approved plan is applied once, exactly that plan, and the deploy stage follows the build', async () => {
+  const { runtime, started, runId, apply } = await setup(true);
+  await Promise.all([apply(), apply(), apply()]);
+  expect(started).toHaveLength(1);
+  expect(started[0]).toMatchObject({
+    runId,
+    service: 'terraform/envs/poc',
+    sha: SHA,
+    mirrorUrl: 'https://git.example/acme/infra.git',
+    what: { kind: 'terraform-apply', dir: 'terraform/envs/poc', planBucket: 'acme-plans', planSha256: PLAN_SHA },
+  });
+  expect(started[0]!.substitutions).toMatchObject({ _BATON_RUN_ID: runId, _BATON_KIND: 'terraform-apply' });
+  expect(await runtime.ledger().store.get(buildDocPath('apply-1'))).toMatchObject({ kind: 'terraform-apply', runId });
+  const run = await runtime.ledger().getRun(runId);
+  expect(run?.stages.chart).toMatchObject({ status: 'skipped', detail: TERRAFORM_SKIP_REASON });
+  expect(run?.stages.deploy).toMatchObject({ status: 'running', links: { 'apply logs': expect.stringContaining('apply-1') } });
+  await runtime.ledger().close();
+});
+
+test('the embedded runtime cannot apply: the deploy is skipped, once, with the reason', async () => {
+  const { started, deploys, runId, apply, runtime } = await setup(false);
+  await apply();
+  await apply();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(started).toHaveLength(0);
+  expect(deploys).toEqual([expect.objectContaining({ runId, status: 'skipped', reason: expect.stringMatching(/embedded runtime does not apply/) })]);
+  expect((await runtime.ledger().getRun(runId))?.stages.deploy?.status).toBe('skipped');
+  await runtime.ledger().close();
+});
