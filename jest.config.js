@@ -12,4 +12,6 @@ export default {
   globalTeardown: '<rootDir>/dist/test/support/globalTeardown.js',
   testTimeout: 60000,
   maxWorkers: 2,
+  // The plain count line first, so the output still ends with jest's own summary.
+  reporters: ['<rootDir>/dist/test/support/summaryReporter.js', 'default'],
 };
