@@ -1,6 +1,6 @@
 import type { Bus } from '../../shared/bus/bus.js';
 import { publishEvent } from '../../shared/bus/events.js';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
+import { buildDocPath, startClaimKey } from '../../shared/build/buildRecord.js';
 import type { BuildRecord } from '../../shared/build/buildRecord.js';
 import type { BuildFinished, BuiltImage, CloudBuildNotification, TerminalBuildStatus } from '../../shared/contracts/index.js';
 import { Sha, TERMINAL_BUILD_STATUSES, isTerminal } from '../../shared/contracts/index.js';
@@ -43,7 +43,7 @@ export async function handleBuildNotification(build: CloudBuildNotification, del
   }
   const log = deps.log.child({ stage: 'buildStatus', runId: record.runId, pipeline: record.pipeline, service: record.service, buildId: build.id });
 
-  const current = await deps.ledger.getClaim<{ buildId?: string }>(`build:${record.runId}:${record.service}`);
+  const current = await deps.ledger.getClaim<{ buildId?: string }>(startClaimKey(record.runId, record.service, record.kind));
   if (current?.buildId && current.buildId !== build.id) {
     log.info('ignored a build that a later start replaced', { current: current.buildId, status: build.status });
     return;

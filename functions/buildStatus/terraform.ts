@@ -1,4 +1,4 @@
-import { publishOnce } from '../../shared/bus/publishOnce.js';
+import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BuildRecord } from '../../shared/build/buildRecord.js';
 import type { BuildFinished, BuiltImage, CloudBuildNotification } from '../../shared/contracts/index.js';
 import type { Logger } from '../../shared/log/logger.js';
@@ -41,7 +41,7 @@ export function planArtifact(record: BuildRecord, report: PlanReport): { image: 
 export async function finishApply(build: CloudBuildNotification, record: BuildRecord, deps: BuildStatusDeps, log: Logger): Promise<void> {
   const applied = build.status === 'SUCCESS';
   const reason = applied ? undefined : `terraform apply ended ${build.status}${build.statusDetail ? `: ${build.statusDetail}` : ''}`;
-  const published = await publishOnce(deps, `deploy-finished:${record.runId}`, 'deploy-finished', {
+  const published = await publishOnce(deps, deployFinishedKey(record.runId), 'deploy-finished', {
     runId: record.runId,
     pipeline: record.pipeline,
     status: applied ? 'synced' : 'failed',

@@ -1,14 +1,12 @@
 import type { Bus } from '../../shared/bus/bus.js';
 import { publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BuildRequest, Builder } from '../../shared/build/builder.js';
-import { imageName } from '../../shared/build/builder.js';
 import { correlationFor, imageBuildFor, imageRepositoryFor } from '../../shared/build/buildPlan.js';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
-import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import { startBuildOnce } from '../../shared/build/startBuildOnce.js';
+import type { StartedBuild } from '../../shared/build/startBuildOnce.js';
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
 import { ConfigError, findPipeline, requireKey } from '../../shared/config/pipelineConfig.js';
 import type { SourceMirrored } from '../../shared/contracts/index.js';
-import { docId } from '../../shared/ledger/docStore.js';
 import type { RunLedger } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 
@@ -26,10 +24,6 @@ export type BuildTriggerDeps = {
   now?: () => Date;
 };
 
-/** A start claim without a build id older than this is from a delivery that died mid-start. */
-const ABANDONED_START_MS = 5 * 60_000;
-
-type StartClaim = { key: string; service: string; startingAt: string; buildId?: string; logUrl?: string; image?: string };
 
 /**
  * buildTrigger: starts one build per affected service at the exact mirrored commit, and
@@ -58,8 +52,8 @@ export async function handleSourceMirrored(event: SourceMirrored, deps: BuildTri
   if (requests.length === 0) return fail(deps, event, log, `none of the services ${event.services.join(', ')} is in the pipeline's config`);
 
   await deps.ledger.recordStage(event.runId, 'build', { status: 'running', detail: `building ${requests.map((request) => request.service).join(', ')}` });
-  const started: Array<StartClaim & { buildId: string }> = [];
-  for (const request of requests) started.push(await startOnce(request, builder, deps, log));
+  const started: StartedBuild[] = [];
+  for (const request of requests) started.push(await startBuildOnce(request, builder, deps, log));
 
   await deps.ledger.updateRun(event.runId, (run) => {
     let changed = false;
@@ -122,47 +116,6 @@ function terraformRequest(deps: BuildTriggerDeps, pipeline: Pipeline, event: Sou
     ...(pipeline.build?.timeoutSeconds ? { timeoutSeconds: pipeline.build.timeoutSeconds } : {}),
     what: { kind: 'terraform-plan', dir, planBucket },
   };
-}
-
-/** Starts the build for one service unless a delivery already did; returns its id. */
-async function startOnce(request: BuildRequest, builder: Builder, deps: BuildTriggerDeps, log: Logger): Promise<StartClaim & { buildId: string }> {
-  const key = `build:${request.runId}:${request.service}`;
-  const now = deps.now ?? (() => new Date());
-  const existing = await deps.ledger.getClaim<StartClaim>(key);
-  if (existing?.buildId) return existing as StartClaim & { buildId: string };
-  if (existing && now().getTime() - Date.parse(existing.startingAt) > ABANDONED_START_MS) {
-    log.warn('took over a build start that a previous delivery abandoned', { service: request.service });
-    await deps.ledger.releaseClaim(key);
-  }
-  const image = request.what.kind === 'image' ? imageName(request.what) : `gs://${request.what.planBucket}/${request.runId}/tfplan`;
-  if (!(await deps.ledger.claim(key, { service: request.service, startingAt: now().toISOString(), image }))) {
-    const winner = await deps.ledger.getClaim<StartClaim>(key);
-    if (winner?.buildId) return winner as StartClaim & { buildId: string };
-    // Another delivery is starting this build right now: retry later and find its id.
-    throw new Error(`failed to start the build of ${request.service}: another delivery is starting it`);
-  }
-  let handle;
-  try {
-    handle = await builder.start(request);
-  } catch (error) {
-    await deps.ledger.releaseClaim(key).catch(() => undefined);
-    throw error;
-  }
-  const record: BuildRecord = {
-    buildId: handle.buildId,
-    runId: request.runId,
-    pipeline: request.pipeline,
-    service: request.service,
-    sha: request.sha,
-    kind: request.what.kind,
-    ...(request.what.kind === 'image' ? { repository: request.what.repository, tag: request.what.tag } : {}),
-    ...(handle.logUrl ? { logUrl: handle.logUrl } : {}),
-    startedAt: now().toISOString(),
-  };
-  await deps.ledger.store.set(buildDocPath(handle.buildId), record);
-  const claim: StartClaim = { key, service: request.service, startingAt: now().toISOString(), image, buildId: handle.buildId, ...(handle.logUrl ? { logUrl: handle.logUrl } : {}) };
-  await deps.ledger.store.update(`claims/${docId(key)}`, (current) => ({ ...current, ...claim }));
-  return { ...claim, buildId: handle.buildId };
 }
 
 async function fail(deps: BuildTriggerDeps, event: SourceMirrored, log: Logger, reason: string): Promise<void> {

@@ -1,8 +1,7 @@
 import type { Builder } from '../../shared/build/builder.js';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
-import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import { startBuildOnce } from '../../shared/build/startBuildOnce.js';
 import { correlationFor } from '../../shared/build/buildPlan.js';
-import { publishOnce } from '../../shared/bus/publishOnce.js';
+import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
 import type { Bus } from '../../shared/bus/bus.js';
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
 import { ConfigError, requireKey } from '../../shared/config/pipelineConfig.js';
@@ -36,7 +35,7 @@ export async function applyTerraformPlan(event: ApprovalDecided, pipeline: Pipel
   const deploy = (update: StageUpdate) => deps.ledger.recordStage(event.runId, 'deploy', update);
   const end = async (status: 'skipped' | 'failed', reason: string) => {
     log.warn('the approved plan is not applied', { reason });
-    await publishOnce(deps, `deploy-finished:${event.runId}`, 'deploy-finished', { runId: event.runId, pipeline: event.pipeline, status, reason });
+    await publishOnce(deps, deployFinishedKey(event.runId), 'deploy-finished', { runId: event.runId, pipeline: event.pipeline, status, reason });
     await deploy({ status, detail: reason });
   };
   if (!deps.applyBuilderFor) return end('skipped', 'Terraform applies run on Cloud Build; the embedded runtime does not apply');
@@ -65,21 +64,7 @@ export async function applyTerraformPlan(event: ApprovalDecided, pipeline: Pipel
   }
 
   // One apply per run, however often the approval is delivered.
-  const key = `terraform-apply:${event.runId}`;
-  if (!(await deps.ledger.claim(key, { planSha256: request.what.planSha256 }))) {
-    log.info('ignored a redelivered approval: the apply is already started');
-    return;
-  }
-  let handle;
-  try {
-    handle = await deps.applyBuilderFor(pipeline).start(request);
-  } catch (error) {
-    await deps.ledger.releaseClaim(key).catch(() => undefined);
-    throw error;
-  }
-  const startedAt = (deps.now ?? (() => new Date()))().toISOString();
-  const record: BuildRecord = { buildId: handle.buildId, runId: event.runId, pipeline: pipeline.name, service: request.service, sha: event.sha, kind: 'terraform-apply', ...(handle.logUrl ? { logUrl: handle.logUrl } : {}), startedAt };
-  await deps.ledger.store.set(buildDocPath(handle.buildId), record);
+  const handle = await startBuildOnce(request, deps.applyBuilderFor(pipeline), deps, log);
   await deploy({ status: 'running', detail: `applying the approved plan ${plan.digest.slice(7, 19)} in build ${handle.buildId}`, ...(handle.logUrl ? { links: { 'apply logs': handle.logUrl } } : {}) });
-  log.info('started the terraform apply', { buildId: handle.buildId, planSha256: request.what.planSha256 });
+  log.info('the terraform apply is started', { buildId: handle.buildId, planSha256: request.what.planSha256 });
 }

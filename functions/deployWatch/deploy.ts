@@ -1,6 +1,6 @@
 import type { ArgoCdClient } from '../../shared/argocd/client.js';
 import type { Bus } from '../../shared/bus/bus.js';
-import { publishOnce } from '../../shared/bus/publishOnce.js';
+import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { ChartPublished } from '../../shared/contracts/index.js';
@@ -29,13 +29,11 @@ export type DeployWatchDeps = {
 
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_POLL_SECONDS = 5;
-export const deployClaimKey = (runId: string) => `deploy-finished:${runId}`;
-
 const STAGE_STATUS: Record<Verdict['status'], StageStatus> = { synced: 'succeeded', skipped: 'skipped', degraded: 'failed', timeout: 'failed', failed: 'failed' };
 
 export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps): Promise<void> {
   const log = deps.log.child({ stage: 'deploy', runId: event.runId, pipeline: event.pipeline });
-  if (await deps.ledger.getClaim(deployClaimKey(event.runId))) {
+  if (await deps.ledger.getClaim(deployFinishedKey(event.runId))) {
     log.info('ignored a redelivered chart-published: this run\'s deploy is already reported');
     return;
   }
@@ -63,7 +61,7 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
 async function finish(event: ChartPublished, verdict: Verdict, argo: { application: string } | undefined, deps: DeployWatchDeps, log: Logger): Promise<void> {
   const published = await publishOnce(
     deps,
-    deployClaimKey(event.runId),
+    deployFinishedKey(event.runId),
     'deploy-finished',
     {
       runId: event.runId,

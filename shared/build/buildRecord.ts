@@ -20,6 +20,14 @@ export type BuildRecord = {
   startedAt: string;
 };
 
+/**
+ * The claim that holds the current build of a run's service (see `startBuildOnce`). An apply has
+ * its own, so it never reads as a newer start replacing the plan of the same Terraform directory.
+ */
+export function startClaimKey(runId: string, service: string, kind: BuildRecord['kind']): string {
+  return kind === 'terraform-apply' ? `build:${runId}:${service}:apply` : `build:${runId}:${service}`;
+}
+
 export function buildDocPath(buildId: string): string {
   return `builds/${docId(buildId)}`;
 }

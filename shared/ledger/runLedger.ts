@@ -63,6 +63,10 @@ export type NewRun = Omit<RunRecord, 'createdAt' | 'updatedAt' | 'status' | 'sta
 
 export type StageUpdate = { status: StageStatus; detail?: string; links?: Record<string, string>; at?: Date };
 
+function newRunRecord(run: NewRun, at: Date, stages: RunRecord['stages']): RunRecord {
+  return { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages, builds: {} };
+}
+
 /**
  * The run ledger: runs and their stage timelines, webhook deliveries, once-only claims and
  * each service's deployed sequence. Every decision that must happen once is a conditional
@@ -94,7 +98,7 @@ export class RunLedger {
       const pipelinePath = `pipelines/${docId(pipelineName)}`;
       const seq = ((await tx.get<{ seq: number }>(pipelinePath))?.seq ?? 0) + 1;
       const run = describe(seq);
-      const record: RunRecord = { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages: stages(run, at), builds: {} };
+      const record = newRunRecord(run, at, stages(run, at));
       tx.create(deliveryPath, { ...delivery, runId: run.runId, at: at.toISOString() });
       tx.set(pipelinePath, { seq });
       tx.create(`runs/${docId(run.runId)}`, record);
@@ -115,7 +119,7 @@ export class RunLedger {
 
   /** Creates the run, optionally with its first stages already recorded (one write instead of several). */
   async createRun(run: NewRun, at = new Date(), stages: RunRecord['stages'] = {}): Promise<RunRecord> {
-    const record: RunRecord = { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages, builds: {} };
+    const record = newRunRecord(run, at, stages);
     await this.store.create(`runs/${docId(run.runId)}`, record);
     return record;
   }

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
+import { buildDocPath, startClaimKey } from '../../shared/build/buildRecord.js';
 import { PLAN_REPORT_SCRIPT, cloudBuildRequest, planLocation } from '../../shared/build/cloudBuildRequest.js';
 import type { BuildRequest } from '../../shared/build/builder.js';
 import type { CloudBuildNotification } from '../../shared/contracts/index.js';
@@ -92,6 +92,11 @@ describe('buildStatus for Terraform builds', () => {
     const ledger = h.runtime.ledger();
     await ledger.createRun({ runId, pipeline: 'shop', kind: 'terraform', seq: 1, provider: 'github', deliveryId: runId, repository: 'acme/infra', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services: ['terraform/envs/poc'] });
     await ledger.store.set(buildDocPath(buildId), { buildId, runId, pipeline: 'shop', service: 'terraform/envs/poc', sha: SHA, kind, startedAt: new Date().toISOString() });
+    if (kind === 'terraform-apply') {
+      // The same directory's plan build holds its own start claim: the apply must not read as replaced by it.
+      await ledger.claim(startClaimKey(runId, 'terraform/envs/poc', 'terraform-plan'), { buildId: randomUUID(), service: 'terraform/envs/poc', startingAt: new Date().toISOString() });
+    }
+    await ledger.claim(startClaimKey(runId, 'terraform/envs/poc', kind), { buildId, service: 'terraform/envs/poc', startingAt: new Date().toISOString() });
     return { runId, buildId };
   }
 
