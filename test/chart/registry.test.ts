@@ -8,8 +8,8 @@ import {
   HELM_CONFIG_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   publishChart,
-} from '../../shared/chart/ociPublish.js';
-import { packageChart } from '../../shared/chart/package.js';
+} from '../../domain/chart/ociPublish.js';
+import { packageChart } from '../../domain/chart/package.js';
 import { OciRegistry, sha256Digest } from '../../shared/oci/registryClient.js';
 import { tempDir } from '../support/runtimes.js';
 import { uniqueName, writeFixtureChart } from './fixtures.js';
