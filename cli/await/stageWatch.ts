@@ -38,7 +38,7 @@ export class StageWatch {
   ) {}
 
   get ledgerStage() {
-    return AWAIT_STAGES[this.stage].ledgerStage;
+    return AWAIT_STAGES[this.stage]!.ledgerStage;
   }
 
   /** The stage's ledger record, when the run has been seen. */
@@ -160,5 +160,7 @@ export function eventSummary(event: EventOf<StageTopic>): string {
       return `chart ${event.chart} ${event.chartVersion} published`;
     case 'deploy-finished':
       return `deploy ${event.status}${event.reason ? `: ${event.reason}` : ''}`;
+    default:
+      return event.type;
   }
 }

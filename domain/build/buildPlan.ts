@@ -1,5 +1,5 @@
 import type { Pipeline, ServiceConfig } from '../../shared/config/pipelineConfig.js';
-import type { ImageBuild } from './builder.js';
+import type { ImageBuild } from '../../shared/runtime/builders/builder.js';
 
 /**
  * Pure naming rules for builds: the image a service's build produces, where its Dockerfile is,

@@ -6,6 +6,7 @@ import { ZERO_SHA } from '../../shared/contracts/envelope.js';
 import { GitError, gitRunner } from '../../shared/git/gitRunner.js';
 import type { GitRunner } from '../../shared/git/gitRunner.js';
 import { KeyedMutex } from '../../shared/git/keyedMutex.js';
+import { PermanentError } from '../../shared/stage/outcome.js';
 import { stripCredentials } from '../../shared/git/gitAuth.js';
 
 /**
@@ -70,12 +71,22 @@ export type MirrorResult = {
   cache: GitRunner;
 };
 
-/** A failure that retrying will not fix (the commit is not in the source, the URL is malformed). */
-export class PermanentMirrorError extends Error {
+/** A failure that retrying will not fix (the commit is not in the source, a ref git refuses): the runner fails the stage at once. */
+export class PermanentMirrorError extends PermanentError {
   constructor(message: string) {
     super(message);
     this.name = 'PermanentMirrorError';
   }
+}
+
+/** Branch and tag names git accepts (`git check-ref-format`'s rules, which git would otherwise apply on every retry). */
+function checkRefName(ref: string): void {
+  const name = ref.replace(/^refs\//, '');
+  const bad =
+    !ref.startsWith('refs/') ||
+    /(^|\/)\.|\.\.|[\x00-\x20\x7f~^:?*[\\]|@\{|\/\/|\.lock(\/|$)|\/$|\.$/.test(name) ||
+    name === '@';
+  if (bad) throw new PermanentMirrorError(`failed to mirror ${JSON.stringify(ref)}: git refuses it as a ref name, so it can never be fetched or pushed`);
 }
 
 const caches = new KeyedMutex();
@@ -87,6 +98,7 @@ export function cacheDirFor(cacheRoot: string, mirrorUrl: string): string {
 }
 
 export async function mirrorRef(request: MirrorRequest): Promise<MirrorResult> {
+  checkRefName(request.ref);
   const dir = cacheDirFor(request.cacheRoot, request.mirrorUrl);
   return caches.run(dir, async () => {
     await ensureCache(dir);

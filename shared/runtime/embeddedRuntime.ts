@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Bus } from '../bus/bus.js';
 import { InProcessBus } from '../bus/inProcessBus.js';
@@ -6,9 +7,11 @@ import { PubSubBus } from '../bus/pubsubBus.js';
 import type { BatonConfig } from '../config/pipelineConfig.js';
 import { loadConfig } from '../config/pipelineConfig.js';
 import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
-import { RunLedger } from '../ledger/runLedger.js';
+import { LEDGER_INDEXES, RunLedger } from '../ledger/runLedger.js';
 import { SqliteDocStore } from '../ledger/sqliteDocStore.js';
+import { CLOUD_BUILD_TOPIC } from '../contracts/topics.js';
 import { createLogger } from '../log/logger.js';
+import { LocalBuilder } from './builders/localBuilder.js';
 import type { Logger } from '../log/logger.js';
 import { registerEnvSecrets } from './cloudRuntime.js';
 import type { LocalSettings, Runtime } from './runtime.js';
@@ -40,22 +43,33 @@ export function embeddedRuntime(options: EmbeddedOptions): Runtime & { local: Lo
   const service = serviceCache();
   let config = options.config;
   const projectId = env.GOOGLE_CLOUD_PROJECT ?? 'baton-local';
+  const log = options.log ?? createLogger();
+  const bus = () => service<Bus>('bus', () => (env.PUBSUB_EMULATOR_HOST ? new PubSubBus({ projectId, autoCreate: true }) : new InProcessBus(options.bus)));
   return {
     mode: 'embedded',
     env,
-    log: options.log ?? createLogger(),
+    instanceId: randomUUID(),
+    log,
     local: options.local,
     config: () => (config ??= loadConfig(env)),
-    bus: () =>
-      service<Bus>('bus', () =>
-        env.PUBSUB_EMULATOR_HOST ? new PubSubBus({ projectId, autoCreate: true }) : new InProcessBus(options.bus),
+    bus,
+    // One buildah builder for the process; it plays Cloud Build, so it announces on Cloud Build's topic.
+    builder: () =>
+      service('localBuilder', () =>
+        new LocalBuilder({
+          workDir: options.local.workDir,
+          log: log.child({ stage: 'localBuilder' }),
+          publish: async (build) => {
+            await bus().publish(CLOUD_BUILD_TOPIC, Buffer.from(JSON.stringify(build)), { buildId: build.id, status: build.status });
+          },
+        }),
       ),
     ledger: () =>
       service('ledger', () =>
         new RunLedger(
           env.FIRESTORE_EMULATOR_HOST
             ? new FirestoreDocStore({ projectId, namespace: options.firestoreNamespace })
-            : new SqliteDocStore(options.ledgerFile ?? join(options.local.workDir, 'ledger.sqlite')),
+            : new SqliteDocStore(options.ledgerFile ?? join(options.local.workDir, 'ledger.sqlite'), LEDGER_INDEXES),
         ),
       ),
     now: () => new Date(),

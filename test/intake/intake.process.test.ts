@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BusMessage } from '../../shared/bus/bus.js';
 import { PubSubBus } from '../../shared/bus/pubsubBus.js';
-import { freePort } from '../../cli/demo/localRegistry.js';
+import { freePort } from '../../local/registry.js';
 import { CASES, CONFIG, GITHUB_OLD_SECRET, GITHUB_SECRET, GITLAB_TOKEN } from './cases.js';
 import { eventually, tempDir, uniqueProject } from '../support/runtimes.js';
 
