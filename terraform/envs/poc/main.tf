@@ -144,10 +144,15 @@ module "observability" {
   workload_pool = module.gke.workload_pool
 }
 
+# The shop's only Gateway, with the reserved address, the host names and the
+# certificate. charts/online-boutique (values-poc.yaml: gateway.create=false)
+# attaches the frontend's HTTPRoute to it; test/charts renders both and counts
+# exactly one Gateway.
 module "ingress" {
   source = "../../modules/ingress"
 
-  project_id = var.project_id
-  region     = var.region
-  hostnames  = var.frontend_hostnames
+  project_id             = var.project_id
+  region                 = var.region
+  hostnames              = var.frontend_hostnames
+  pre_shared_certificate = var.frontend_certificate
 }
