@@ -156,3 +156,14 @@ module "ingress" {
   hostnames              = var.frontend_hostnames
   pre_shared_certificate = var.frontend_certificate
 }
+
+# Alerts on baton itself: dead letters, stuck runs, each function's error rate.
+module "alerts" {
+  source = "../../modules/alerts"
+
+  project_id          = var.project_id
+  function_names      = module.functions.function_names
+  notification_emails = var.alert_emails
+
+  depends_on = [google_project_service.main]
+}

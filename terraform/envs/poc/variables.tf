@@ -94,3 +94,9 @@ variable "frontend_certificate" {
   type        = string
   default     = ""
 }
+
+variable "alert_emails" {
+  description = "Email addresses notified by the alerts on baton itself (modules/alerts); empty creates the alerts without notifications."
+  type        = list(string)
+  default     = []
+}
