@@ -18,12 +18,12 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
-import { readChartTexts, writeChartTexts } from '../shared/chart/chartDir.js';
-import { applyImagesToChart } from '../shared/chart/chartEdit.js';
-import { ChartRepo } from '../shared/chart/chartRepo.js';
-import type { PreparedChange } from '../shared/chart/chartRepo.js';
-import { OCI_MANIFEST_MEDIA_TYPE, helmConfigJson, helmManifest, publishChart } from '../shared/chart/ociPublish.js';
-import { packageChart } from '../shared/chart/package.js';
+import { readChartTexts, writeChartTexts } from '../domain/chart/chartDir.js';
+import { applyImagesToChart } from '../domain/chart/chartEdit.js';
+import { ChartRepo } from '../domain/chart/chartRepo.js';
+import type { PreparedChange } from '../domain/chart/chartRepo.js';
+import { OCI_MANIFEST_MEDIA_TYPE, helmConfigJson, helmManifest, publishChart } from '../domain/chart/ociPublish.js';
+import { packageChart } from '../domain/chart/package.js';
 import { botCommitMessage } from '../shared/git/botCommit.js';
 import { OciRegistry, sha256Digest } from '../shared/oci/registryClient.js';
 

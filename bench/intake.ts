@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { serveHttp } from '../shared/adapters/http.js';
 import { parseConfig } from '../shared/config/pipelineConfig.js';
-import { githubHeaders, githubPushPayload } from '../shared/fakes/gitHost.js';
+import { githubHeaders, githubPushPayload } from '../standins/gitHost.js';
 import { setLogSink } from '../shared/log/logger.js';
 import { embeddedRuntime } from '../shared/runtime/embeddedRuntime.js';
 import { TARGETS } from '../functions/targets.js';

@@ -13,7 +13,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { mirrorRef } from '../shared/git/mirror.js';
+import { mirrorRef } from '../functions/repoMirror/mirror.js';
 import { createHistoryRepo } from './syntheticHistory.js';
 
 const COMMITS = Number(process.env.BENCH_COMMITS ?? 20_000);

@@ -6,9 +6,9 @@ import type { TopicTarget } from '../shared/adapters/topic.js';
 import { topicHandler } from '../shared/adapters/topic.js';
 import type { TopicName } from '../shared/contracts/topics.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
-import { expireStale } from '../shared/approval/expiry.js';
-import { isLoopbackHost, localApprovalRoutes } from '../shared/approval/localRoutes.js';
-import { decideDepsFor } from '../shared/approval/runtimeDeps.js';
+import { expireStale } from '../domain/approval/expiry.js';
+import { isLoopbackHost, localApprovalRoutes } from '../domain/approval/localRoutes.js';
+import { decideDepsFor } from '../domain/approval/runtimeDeps.js';
 import { TARGETS } from './targets.js';
 
 export type EmbeddedStack = {

@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { DecisionOutcome } from '../../shared/approval/decide.js';
-import type { SweepResult } from '../../shared/approval/expiry.js';
-import type { LocalDecideBody } from '../../shared/approval/localRoutes.js';
-import { LOCAL_DECIDE_PATH, LOCAL_EXPIRE_PATH } from '../../shared/approval/localRoutes.js';
+import type { DecisionOutcome } from '../../domain/approval/decide.js';
+import type { SweepResult } from '../../domain/approval/expiry.js';
+import type { LocalDecideBody } from '../../domain/approval/localRoutes.js';
+import { LOCAL_DECIDE_PATH, LOCAL_EXPIRE_PATH } from '../../domain/approval/localRoutes.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
 import { cliRuntime, devUrl } from '../cliRuntime.js';
 
@@ -11,7 +11,7 @@ import { cliRuntime, devUrl } from '../cliRuntime.js';
  * `baton approve|reject <runId>`: the CLI and Jenkins deciders. Jenkins' input step runs
  * `baton approve "$RUN_ID" --via jenkins --as "$APPROVER"` with the submitter it recorded. Both
  * go through the same `decide()` as Slack, under the same rules; approvers list CLI and Jenkins
- * identities as `cli:<name>` and `jenkins:<user id>` (see shared/approval/identity.ts).
+ * identities as `cli:<name>` and `jenkins:<user id>` (see domain/approval/identity.ts).
  *
  * Exit codes: 0 decided, 2 refused (the outcome says why), 1 could not decide (an error).
  * `baton expire` runs the expiry sweep once (deployed: from Cloud Scheduler or Jenkins).
@@ -69,7 +69,7 @@ export async function runDecision(options: DecideCommandOptions, env: NodeJS.Pro
     // The plain embedded mode: the bus lives inside `baton dev`; ask it to decide.
     outcome = await postLocal<DecisionOutcome>(env, LOCAL_DECIDE_PATH, body);
   } else {
-    const [{ decide }, { decideDepsFor }] = await Promise.all([import('../../shared/approval/decide.js'), import('../../shared/approval/runtimeDeps.js')]);
+    const [{ decide }, { decideDepsFor }] = await Promise.all([import('../../domain/approval/decide.js'), import('../../domain/approval/runtimeDeps.js')]);
     try {
       outcome = await decide(body, decideDepsFor(runtime, 'background'));
     } finally {
@@ -88,7 +88,7 @@ export async function runExpire(options: { json?: boolean }, env: NodeJS.Process
   if (runtime.mode === 'embedded') {
     result = await postLocal<SweepResult>(env, LOCAL_EXPIRE_PATH, {});
   } else {
-    const [{ expireStale }, { decideDepsFor }] = await Promise.all([import('../../shared/approval/expiry.js'), import('../../shared/approval/runtimeDeps.js')]);
+    const [{ expireStale }, { decideDepsFor }] = await Promise.all([import('../../domain/approval/expiry.js'), import('../../domain/approval/runtimeDeps.js')]);
     try {
       result = await expireStale(decideDepsFor(runtime, 'background'));
     } finally {

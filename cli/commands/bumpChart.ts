@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { bumpChartDirectory } from '../../shared/chart/chartDir.js';
-import type { ImageUpdate } from '../../shared/chart/imageUpdate.js';
-import { parseImageFlag } from '../../shared/chart/imageUpdate.js';
-import { DEFAULT_IMAGE_PATH } from '../../shared/chart/valuesPath.js';
+import { bumpChartDirectory } from '../../domain/chart/chartDir.js';
+import type { ImageUpdate } from '../../domain/chart/imageUpdate.js';
+import { parseImageFlag } from '../../domain/chart/imageUpdate.js';
+import { DEFAULT_IMAGE_PATH } from '../../domain/chart/valuesPath.js';
 
 /**
  * `baton bump-chart <chartDir> --image <service>=<tag>@sha256:<digest> …`: the chart edit

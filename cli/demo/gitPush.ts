@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ZERO_SHA } from '../../shared/contracts/envelope.js';
-import type { GithubCommitInput } from '../../shared/fakes/gitHost.js';
+import type { GithubCommitInput } from '../../standins/gitHost.js';
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import type { FakeSlackMessage } from '../../shared/fakes/slackApi.js';
+import type { FakeSlackMessage } from '../../standins/slackApi.js';
 
 /** A Block Kit block, loosely: only the fields rendered here are read. */
 type Block = { type?: string; text?: unknown; fields?: unknown[]; elements?: Array<{ text?: unknown }> };

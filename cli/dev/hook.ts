@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { githubHeaders, githubPushPayload } from '../../shared/fakes/gitHost.js';
+import { githubHeaders, githubPushPayload } from '../../standins/gitHost.js';
 import { ZERO_SHA } from '../../shared/contracts/envelope.js';
 import { pushedCommits } from '../demo/gitPush.js';
 import { devUrl } from '../cliRuntime.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { startEmbeddedStack } from '../../functions/embeddedStack.js';
-import { FakeSlack } from '../../shared/fakes/slackApi.js';
+import { FakeSlack } from '../../standins/slackApi.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import { batonHome } from '../cliRuntime.js';
 import { startLocalRegistry } from '../demo/localRegistry.js';

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { HttpRequest, HttpResponse } from '../../shared/adapters/http.js';
-import type { DecisionOutcome, DecisionRequest } from '../../shared/approval/decide.js';
-import type { DeciderIdentity } from '../../shared/approval/identity.js';
-import { APPROVE_ACTION, REJECT_ACTION } from '../../shared/approval/messages.js';
-import { verifySlackRequest } from '../../shared/approval/slackSignature.js';
-import type { SlackApi } from '../../shared/approval/slackClient.js';
-import { peekToken } from '../../shared/approval/token.js';
+import type { DecisionOutcome, DecisionRequest } from '../../domain/approval/decide.js';
+import type { DeciderIdentity } from '../../domain/approval/identity.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../../domain/approval/messages.js';
+import { verifySlackRequest } from '../../domain/approval/slackSignature.js';
+import type { SlackApi } from '../../domain/approval/slackClient.js';
+import { peekToken } from '../../domain/approval/token.js';
 import type { Logger } from '../../shared/log/logger.js';
 
 export type CallbackDeps = {

@@ -1,6 +1,6 @@
 import type { HttpTarget } from '../../shared/adapters/http.js';
-import { decide } from '../../shared/approval/decide.js';
-import { decideDepsFor, slackFor } from '../../shared/approval/runtimeDeps.js';
+import { decide } from '../../domain/approval/decide.js';
+import { decideDepsFor, slackFor } from '../../domain/approval/runtimeDeps.js';
 import { handleSlackCallback } from './callback.js';
 import type { CallbackDeps } from './callback.js';
 

@@ -1,6 +1,6 @@
 import type { TopicTarget } from '../../shared/adapters/topic.js';
-import { expireStale } from '../../shared/approval/expiry.js';
-import { decideDepsFor, slackFor, tokenSecretsFor } from '../../shared/approval/runtimeDeps.js';
+import { expireStale } from '../../domain/approval/expiry.js';
+import { decideDepsFor, slackFor, tokenSecretsFor } from '../../domain/approval/runtimeDeps.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
 import { handleBuildFinished } from './request.js';
 import type { ApprovalRequestDeps } from './request.js';

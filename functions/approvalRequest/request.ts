@@ -7,12 +7,12 @@ import type { BuildFinished, BuiltImage } from '../../shared/contracts/index.js'
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { redactedError } from '../../shared/log/redact.js';
-import { ApprovalStore } from '../../shared/approval/approvalStore.js';
-import type { ApprovalRecord } from '../../shared/approval/approvalStore.js';
-import { approvalRequestMessage, buildFailedMessage } from '../../shared/approval/messages.js';
-import { approvalSettings, runView } from '../../shared/approval/settings.js';
-import type { SlackApi } from '../../shared/approval/slackClient.js';
-import { digestFingerprint, signToken } from '../../shared/approval/token.js';
+import { ApprovalStore } from '../../domain/approval/approvalStore.js';
+import type { ApprovalRecord } from '../../domain/approval/approvalStore.js';
+import { approvalRequestMessage, buildFailedMessage } from '../../domain/approval/messages.js';
+import { approvalSettings, runView } from '../../domain/approval/settings.js';
+import type { SlackApi } from '../../domain/approval/slackClient.js';
+import { digestFingerprint, signToken } from '../../domain/approval/token.js';
 
 export type ApprovalRequestDeps = {
   ledger: RunLedger;

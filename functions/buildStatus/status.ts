@@ -1,7 +1,7 @@
 import type { Bus } from '../../shared/bus/bus.js';
 import { publishEvent } from '../../shared/bus/events.js';
-import { buildDocPath, startClaimKey } from '../../shared/build/buildRecord.js';
-import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import { buildDocPath, startClaimKey } from '../../domain/build/buildRecord.js';
+import type { BuildRecord } from '../../domain/build/buildRecord.js';
 import type { BuildFinished, BuiltImage, CloudBuildNotification, TerminalBuildStatus } from '../../shared/contracts/index.js';
 import { Sha, TERMINAL_BUILD_STATUSES, isTerminal } from '../../shared/contracts/index.js';
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';

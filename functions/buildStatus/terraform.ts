@@ -1,5 +1,5 @@
 import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
-import type { BuildRecord } from '../../shared/build/buildRecord.js';
+import type { BuildRecord } from '../../domain/build/buildRecord.js';
 import type { BuildFinished, BuiltImage, CloudBuildNotification } from '../../shared/contracts/index.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { BuildStatusDeps } from './status.js';

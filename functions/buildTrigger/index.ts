@@ -1,6 +1,6 @@
 import type { TopicTarget } from '../../shared/adapters/topic.js';
-import type { Builder } from '../../shared/build/builder.js';
-import { cloudBuilderFor } from '../../shared/build/cloudBuilderFor.js';
+import type { Builder } from '../../domain/build/builder.js';
+import { cloudBuilderFor } from '../../domain/build/cloudBuilderFor.js';
 import { CLOUD_BUILD_TOPIC } from '../../shared/contracts/topics.js';
 import type { Pipeline } from '../../shared/config/pipelineConfig.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
@@ -30,7 +30,7 @@ function builderFactory(runtime: Runtime): (pipeline: Pipeline) => Builder {
     const local = runtime.local;
     // Loaded on first use: the deployed function never needs buildah or simple-git.
     const builder = runtime.service<Builder>('buildahBuilder', () => {
-      const loading = import('../../shared/build/buildahBuilder.js').then(
+      const loading = import('../../domain/build/buildahBuilder.js').then(
         ({ BuildahBuilder }) =>
           new BuildahBuilder({
             workDir: local.workDir,

@@ -1,9 +1,9 @@
 import type { Bus } from '../../shared/bus/bus.js';
 import { publishOnce } from '../../shared/bus/publishOnce.js';
-import type { BuildRequest, Builder } from '../../shared/build/builder.js';
-import { correlationFor, imageBuildFor, imageRepositoryFor } from '../../shared/build/buildPlan.js';
-import { startBuildOnce } from '../../shared/build/startBuildOnce.js';
-import type { StartedBuild } from '../../shared/build/startBuildOnce.js';
+import type { BuildRequest, Builder } from '../../domain/build/builder.js';
+import { correlationFor, imageBuildFor, imageRepositoryFor } from '../../domain/build/buildPlan.js';
+import { startBuildOnce } from '../../domain/build/startBuildOnce.js';
+import type { StartedBuild } from '../../domain/build/startBuildOnce.js';
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
 import { ConfigError, findPipeline, requireKey } from '../../shared/config/pipelineConfig.js';
 import type { SourceMirrored } from '../../shared/contracts/index.js';

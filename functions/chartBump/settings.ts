@@ -1,9 +1,9 @@
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
 import { requireKey } from '../../shared/config/pipelineConfig.js';
-import type { GitAuthMode } from '../../shared/chart/gitRemoteAuth.js';
-import { gitAuthMode } from '../../shared/chart/gitRemoteAuth.js';
-import { parseChartRegistry } from '../../shared/chart/ociPublish.js';
-import { DEFAULT_IMAGE_PATH } from '../../shared/chart/valuesPath.js';
+import type { GitAuthMode } from '../../domain/chart/gitRemoteAuth.js';
+import { gitAuthMode } from '../../domain/chart/gitRemoteAuth.js';
+import { parseChartRegistry } from '../../domain/chart/ociPublish.js';
+import { DEFAULT_IMAGE_PATH } from '../../domain/chart/valuesPath.js';
 import { isLoopbackHost } from '../../shared/oci/registryClient.js';
 
 /** A pipeline's `chart` block with its defaults filled in; missing required keys name file and field. */

@@ -1,6 +1,6 @@
-import type { Builder } from '../../shared/build/builder.js';
-import { startBuildOnce } from '../../shared/build/startBuildOnce.js';
-import { correlationFor } from '../../shared/build/buildPlan.js';
+import type { Builder } from '../../domain/build/builder.js';
+import { startBuildOnce } from '../../domain/build/startBuildOnce.js';
+import { correlationFor } from '../../domain/build/buildPlan.js';
 import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
 import type { Bus } from '../../shared/bus/bus.js';
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';

@@ -1,4 +1,4 @@
-import type { ArgoCdClient } from '../../shared/argocd/client.js';
+import type { ArgoCdClient } from './argocdClient.js';
 import type { Bus } from '../../shared/bus/bus.js';
 import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';

@@ -1,5 +1,5 @@
 import type { TopicTarget } from '../../shared/adapters/topic.js';
-import { ArgoCdClient } from '../../shared/argocd/client.js';
+import { ArgoCdClient } from './argocdClient.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
 import type { DeployWatchDeps } from './deploy.js';
 import { watchDeploy } from './deploy.js';

@@ -1,7 +1,7 @@
 import semver from 'semver';
-import type { ApplicationStatus, ArgoCdClient } from '../../shared/argocd/client.js';
-import { ArgoCdApiError } from '../../shared/argocd/client.js';
-import { chartTag } from '../../shared/chart/ociPublish.js';
+import type { ApplicationStatus, ArgoCdClient } from './argocdClient.js';
+import { ArgoCdApiError } from './argocdClient.js';
+import { chartTag } from '../../domain/chart/ociPublish.js';
 import type { ChartPublished, DeployFinished } from '../../shared/contracts/index.js';
 
 /**

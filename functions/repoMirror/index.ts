@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TopicTarget } from '../../shared/adapters/topic.js';
-import { mirrorRef } from '../../shared/git/mirror.js';
+import { mirrorRef } from './mirror.js';
 import { handlePushReceived } from './mirrorStage.js';
 import type { MirrorStageDeps } from './mirrorStage.js';
 

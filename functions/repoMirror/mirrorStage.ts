@@ -7,8 +7,8 @@ import type { PushReceived } from '../../shared/contracts/index.js';
 import { ZERO_SHA } from '../../shared/contracts/index.js';
 import { authModeFor, gitAuthEnv, stripCredentials } from '../../shared/git/gitAuth.js';
 import type { GitAuthMode } from '../../shared/git/gitAuth.js';
-import { PermanentMirrorError, changedPaths, mergeBase } from '../../shared/git/mirror.js';
-import type { MirrorRequest, MirrorResult } from '../../shared/git/mirror.js';
+import { PermanentMirrorError, changedPaths, mergeBase } from './mirror.js';
+import type { MirrorRequest, MirrorResult } from './mirror.js';
 import type { RunLedger, Stage } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 

@@ -1,11 +1,11 @@
 import { jest } from '@jest/globals';
-import { ApprovalStore } from '../../shared/approval/approvalStore.js';
-import { decide } from '../../shared/approval/decide.js';
-import { expireStale } from '../../shared/approval/expiry.js';
-import { decideDepsFor } from '../../shared/approval/runtimeDeps.js';
-import { signToken } from '../../shared/approval/token.js';
-import { FakeSlack, blockActionsBody, slackSignedHeaders } from '../../shared/fakes/slackApi.js';
-import type { FakeSlackMessage } from '../../shared/fakes/slackApi.js';
+import { ApprovalStore } from '../../domain/approval/approvalStore.js';
+import { decide } from '../../domain/approval/decide.js';
+import { expireStale } from '../../domain/approval/expiry.js';
+import { decideDepsFor } from '../../domain/approval/runtimeDeps.js';
+import { signToken } from '../../domain/approval/token.js';
+import { FakeSlack, blockActionsBody, slackSignedHeaders } from '../../standins/slackApi.js';
+import type { FakeSlackMessage } from '../../standins/slackApi.js';
 import { MODES, SECRETS, USERS, startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 

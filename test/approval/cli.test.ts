@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { serveHttp } from '../../shared/adapters/http.js';
-import { localApprovalRoutes } from '../../shared/approval/localRoutes.js';
+import { localApprovalRoutes } from '../../domain/approval/localRoutes.js';
 import type { Subscription } from '../../shared/bus/bus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
 import { parseConfig } from '../../shared/config/pipelineConfig.js';

@@ -9,7 +9,7 @@ import type { Subscription } from '../../shared/bus/bus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
 import { makeEvent } from '../../shared/contracts/index.js';
 import type { ApprovalDecided } from '../../shared/contracts/index.js';
-import { FakeSlack, clickButton, slackSignedHeaders } from '../../shared/fakes/slackApi.js';
+import { FakeSlack, clickButton, slackSignedHeaders } from '../../standins/slackApi.js';
 import { FirestoreDocStore } from '../../shared/ledger/firestoreDocStore.js';
 import { RunLedger } from '../../shared/ledger/runLedger.js';
 import { CONFIG_YAML, SECRETS, USERS, digest, emulatorEnv, waitFor } from './harness.js';

@@ -1,9 +1,9 @@
-import { isApprover, isPusher } from '../../shared/approval/identity.js';
-import { approvalRequestMessage, buildFailedMessage } from '../../shared/approval/messages.js';
-import { slackSignature, verifySlackRequest } from '../../shared/approval/slackSignature.js';
-import { digestFingerprint, signToken, verifyToken } from '../../shared/approval/token.js';
-import type { ApprovalAction } from '../../shared/approval/token.js';
-import { FakeSlack } from '../../shared/fakes/slackApi.js';
+import { isApprover, isPusher } from '../../domain/approval/identity.js';
+import { approvalRequestMessage, buildFailedMessage } from '../../domain/approval/messages.js';
+import { slackSignature, verifySlackRequest } from '../../domain/approval/slackSignature.js';
+import { digestFingerprint, signToken, verifyToken } from '../../domain/approval/token.js';
+import type { ApprovalAction } from '../../domain/approval/token.js';
+import { FakeSlack } from '../../standins/slackApi.js';
 
 const now = new Date('2026-11-26T10:00:00Z');
 const nowSeconds = now.getTime() / 1000;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { handleBuildNotification } from '../../functions/buildStatus/status.js';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
+import { buildDocPath } from '../../domain/build/buildRecord.js';
 import type { BuildStatus, CloudBuildNotification } from '../../shared/contracts/index.js';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { parseReference } from '../../shared/oci/reference.js';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { handleSourceMirrored } from '../../functions/buildTrigger/trigger.js';
 import type { BuildTriggerDeps } from '../../functions/buildTrigger/trigger.js';
-import { CloudBuildBuilder } from '../../shared/build/cloudBuildBuilder.js';
-import type { CreateBuildRequest } from '../../shared/build/cloudBuildRequest.js';
+import { CloudBuildBuilder } from '../../domain/build/cloudBuildBuilder.js';
+import type { CreateBuildRequest } from '../../domain/build/cloudBuildRequest.js';
 import { InProcessBus } from '../../shared/bus/inProcessBus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
 import { parseConfig } from '../../shared/config/pipelineConfig.js';

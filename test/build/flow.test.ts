@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { parseReference } from '../../shared/oci/reference.js';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
+import { buildDocPath } from '../../domain/build/buildRecord.js';
 import { RUNTIME_KINDS, eventually } from '../support/runtimes.js';
 import { refOf } from '../mirror/gitFixtures.js';
 import { REGISTRY, seedServices, startHarness } from './harness.js';

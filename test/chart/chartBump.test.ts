@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { target } from '../../functions/chartBump/index.js';
 import { bumpChart, commitClaimKey, publishedClaimKey } from '../../functions/chartBump/bump.js';
 import type { ChartBumpDeps } from '../../functions/chartBump/bump.js';
-import { ChartRepo } from '../../shared/chart/chartRepo.js';
+import { ChartRepo } from '../../domain/chart/chartRepo.js';
 import { makeEvent } from '../../shared/contracts/index.js';
 import { testRuntime } from '../support/runtimes.js';
 import { TERRAFORM_SKIP_REASON } from '../../functions/chartBump/terraform.js';

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { readChartTexts, writeChartTexts } from '../../shared/chart/chartDir.js';
-import { applyImagesToChart } from '../../shared/chart/chartEdit.js';
-import { ChartRepo } from '../../shared/chart/chartRepo.js';
-import type { PreparedChange } from '../../shared/chart/chartRepo.js';
+import { readChartTexts, writeChartTexts } from '../../domain/chart/chartDir.js';
+import { applyImagesToChart } from '../../domain/chart/chartEdit.js';
+import { ChartRepo } from '../../domain/chart/chartRepo.js';
+import type { PreparedChange } from '../../domain/chart/chartRepo.js';
 import { botCommitMessage, botCommitRun } from '../../shared/git/botCommit.js';
 import { tempDir } from '../support/runtimes.js';
 import { BOT, chartRepoFixture, digestOf, git, lineDiff } from './fixtures.js';

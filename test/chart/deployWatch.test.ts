@@ -1,7 +1,7 @@
 import { target } from '../../functions/deployWatch/index.js';
 import { publishEvent } from '../../shared/bus/events.js';
-import { startFakeArgoCd } from '../../shared/fakes/argocdApi.js';
-import type { FakeArgoCd, FakeApplicationScript } from '../../shared/fakes/argocdApi.js';
+import { startFakeArgoCd } from '../../standins/argocdApi.js';
+import type { FakeArgoCd, FakeApplicationScript } from '../../standins/argocdApi.js';
 import { RUNTIME_KINDS, eventually, logLines } from '../support/runtimes.js';
 import type { RuntimeKind } from '../support/runtimes.js';
 import { digestOf, uniqueName } from './fixtures.js';

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { target } from '../../functions/chartBump/index.js';
-import { packageChart } from '../../shared/chart/package.js';
+import { packageChart } from '../../domain/chart/package.js';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { parseReference } from '../../shared/oci/reference.js';
 import { eventually, tempDir } from '../support/runtimes.js';

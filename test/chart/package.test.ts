@@ -4,8 +4,8 @@ import { gunzipSync } from 'node:zlib';
 import { Parser, x as extract } from 'tar';
 import type { ReadEntry } from 'tar';
 import { runHelm } from '../../local/helm/helm.js';
-import { HelmIgnore } from '../../shared/chart/helmignore.js';
-import { packageChart } from '../../shared/chart/package.js';
+import { HelmIgnore } from '../../domain/chart/helmignore.js';
+import { packageChart } from '../../domain/chart/package.js';
 import { tempDir } from '../support/runtimes.js';
 import { writeFixtureChart } from './fixtures.js';
 

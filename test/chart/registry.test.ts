@@ -3,16 +3,16 @@ import { join } from 'node:path';
 import { x as extract } from 'tar';
 import { parseAllDocuments } from 'yaml';
 import { runHelm } from '../../local/helm/helm.js';
-import { applyImagesToChart } from '../../shared/chart/chartEdit.js';
-import { ChartYamlError } from '../../shared/chart/chartYaml.js';
+import { applyImagesToChart } from '../../domain/chart/chartEdit.js';
+import { ChartYamlError } from '../../domain/chart/chartYaml.js';
 import {
   ChartVersionConflictError,
   HELM_CHART_LAYER_MEDIA_TYPE,
   HELM_CONFIG_MEDIA_TYPE,
   OCI_MANIFEST_MEDIA_TYPE,
   publishChart,
-} from '../../shared/chart/ociPublish.js';
-import { packageChart } from '../../shared/chart/package.js';
+} from '../../domain/chart/ociPublish.js';
+import { packageChart } from '../../domain/chart/package.js';
 import { OciRegistry, sha256Digest } from '../../shared/oci/registryClient.js';
 import { tempDir } from '../support/runtimes.js';
 import { digestOf, uniqueName, writeFixtureChart } from './fixtures.js';

@@ -1,6 +1,6 @@
 import { makeEvent } from '../../shared/contracts/index.js';
-import type { BuildRequest, Builder } from '../../shared/build/builder.js';
-import { buildDocPath } from '../../shared/build/buildRecord.js';
+import type { BuildRequest, Builder } from '../../domain/build/builder.js';
+import { buildDocPath } from '../../domain/build/buildRecord.js';
 import { decodeEvent } from '../../shared/bus/events.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import { applyTerraformPlan, TERRAFORM_SKIP_REASON } from '../../functions/chartBump/terraform.js';

@@ -1,8 +1,8 @@
 import { parse } from 'yaml';
-import { applyImagesToChart, imageEdits } from '../../shared/chart/chartEdit.js';
-import type { ImageUpdate } from '../../shared/chart/imageUpdate.js';
-import { editYamlScalars } from '../../shared/chart/yamlEdit.js';
-import { parseValuesPath } from '../../shared/chart/valuesPath.js';
+import { applyImagesToChart, imageEdits } from '../../domain/chart/chartEdit.js';
+import type { ImageUpdate } from '../../domain/chart/imageUpdate.js';
+import { editYamlScalars } from '../../domain/chart/yamlEdit.js';
+import { parseValuesPath } from '../../domain/chart/valuesPath.js';
 import { FIXTURE_CHART_YAML, digestOf, lineDiff } from './fixtures.js';
 
 /**

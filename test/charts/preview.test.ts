@@ -6,9 +6,9 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 
 import { formatPreview, previewChart, summarize } from '../../local/helm/preview.js';
-import { applyImagesToChart } from '../../shared/chart/chartEdit.js';
-import { publishChart } from '../../shared/chart/ociPublish.js';
-import { packageChart } from '../../shared/chart/package.js';
+import { applyImagesToChart } from '../../domain/chart/chartEdit.js';
+import { publishChart } from '../../domain/chart/ociPublish.js';
+import { packageChart } from '../../domain/chart/package.js';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { digestOf, uniqueName } from '../chart/fixtures.js';
 import { tempDir } from '../support/runtimes.js';

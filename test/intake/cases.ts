@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { githubHeaders } from '../../shared/fakes/gitHost.js';
+import { githubHeaders } from '../../standins/gitHost.js';
 
 /** Webhook requests for the intake tests, built from the documented payloads in test/fixtures/webhook. */
 export const GITHUB_SECRET = 'It’s a Secret to Everybody — 🔑';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createHistoryRepo } from '../../bench/syntheticHistory.js';
 import { authModeFor, gitAuthEnv } from '../../shared/git/gitAuth.js';
-import { cacheDirFor, mirrorRef } from '../../shared/git/mirror.js';
+import { cacheDirFor, mirrorRef } from '../../functions/repoMirror/mirror.js';
 import { tempDir } from '../support/runtimes.js';
 import { bareRepo, git, objectCount, refOf, workRepo } from './gitFixtures.js';
 

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summarizePlan } from '../../shared/terraform/planSummary.js';
+import { summarizePlan } from '../../domain/terraform/planSummary.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const hasPython = spawnSync('python3', ['--version']).status === 0;

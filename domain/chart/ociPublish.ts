@@ -1,5 +1,5 @@
-import type { OciRegistry } from '../oci/registryClient.js';
-import { sha256Digest } from '../oci/registryClient.js';
+import type { OciRegistry } from '../../shared/oci/registryClient.js';
+import { sha256Digest } from '../../shared/oci/registryClient.js';
 import type { ChartMetadata } from './chartYaml.js';
 import type { PackagedChart } from './package.js';
 

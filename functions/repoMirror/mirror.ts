@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ZERO_SHA } from '../contracts/envelope.js';
-import { GitError, gitRunner } from './gitRunner.js';
-import type { GitRunner } from './gitRunner.js';
-import { KeyedMutex } from './keyedMutex.js';
-import { stripCredentials } from './gitAuth.js';
+import { ZERO_SHA } from '../../shared/contracts/envelope.js';
+import { GitError, gitRunner } from '../../shared/git/gitRunner.js';
+import type { GitRunner } from '../../shared/git/gitRunner.js';
+import { KeyedMutex } from '../../shared/git/keyedMutex.js';
+import { stripCredentials } from '../../shared/git/gitAuth.js';
 
 /**
  * Mirrors one pushed ref to the backup remote, paying for the pushed delta, not the repository.

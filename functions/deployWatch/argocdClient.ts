@@ -1,4 +1,4 @@
-import { redactedError } from '../log/redact.js';
+import { redactedError } from '../../shared/log/redact.js';
 
 /**
  * A small Argo CD API client: the two calls deployWatch needs. `GET /api/v1/applications/{name}`

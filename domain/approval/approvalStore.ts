@@ -1,7 +1,7 @@
-import type { BuiltImage, Decider } from '../contracts/index.js';
-import type { DocStore } from '../ledger/docStore.js';
-import { docId } from '../ledger/docStore.js';
-import type { RunLedger } from '../ledger/runLedger.js';
+import type { BuiltImage, Decider } from '../../shared/contracts/index.js';
+import type { DocStore } from '../../shared/ledger/docStore.js';
+import { docId } from '../../shared/ledger/docStore.js';
+import type { RunLedger } from '../../shared/ledger/runLedger.js';
 
 /** What a person was asked to approve, and where the question is. One per run. */
 export type ApprovalRecord = {

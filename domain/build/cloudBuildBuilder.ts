@@ -1,4 +1,4 @@
-import { redactedError } from '../log/redact.js';
+import { redactedError } from '../../shared/log/redact.js';
 import type { BuildHandle, BuildRequest, Builder } from './builder.js';
 import { cloudBuildRequest } from './cloudBuildRequest.js';
 import type { CloudBuildSettings, CreateBuildRequest } from './cloudBuildRequest.js';

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { simpleGit } from 'simple-git';
 import type { SimpleGit } from 'simple-git';
-import type { BotIdentity } from '../git/botCommit.js';
-import { botCommitRun } from '../git/botCommit.js';
-import { redact, redactedError } from '../log/redact.js';
+import type { BotIdentity } from '../../shared/git/botCommit.js';
+import { botCommitRun } from '../../shared/git/botCommit.js';
+import { redact, redactedError } from '../../shared/log/redact.js';
 import { GIT_AUTH_ENV_KEYS, gitEnvironment } from './gitRemoteAuth.js';
 
 /**

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Runtime } from '../runtime/runtime.js';
-import { registerSecrets } from '../log/redact.js';
+import type { Runtime } from '../../shared/runtime/runtime.js';
+import { registerSecrets } from '../../shared/log/redact.js';
 import type { ApprovalRecord, DecisionRecord } from './approvalStore.js';
 import type { DecideDeps } from './decide.js';
 import { decidedMessage } from './messages.js';
-import type { RunRecord } from '../ledger/runLedger.js';
+import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import { runView } from './settings.js';
 import { slackApi } from './slackClient.js';
 import type { SlackApi } from './slackClient.js';

@@ -1,6 +1,6 @@
-import type { BatonConfig } from '../config/pipelineConfig.js';
-import { findPipeline } from '../config/pipelineConfig.js';
-import type { RunRecord } from '../ledger/runLedger.js';
+import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
+import { findPipeline } from '../../shared/config/pipelineConfig.js';
+import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import type { PlanSummary, RunView } from './messages.js';
 
 export const DEFAULT_TTL_SECONDS = 86_400;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { HttpTarget, Route } from '../adapters/http.js';
-import { Decider } from '../contracts/index.js';
+import type { HttpTarget, Route } from '../../shared/adapters/http.js';
+import { Decider } from '../../shared/contracts/index.js';
 import { decide } from './decide.js';
 import { expireStale } from './expiry.js';
 import { decideDepsFor } from './runtimeDeps.js';

@@ -1,10 +1,10 @@
-import type { Bus } from '../bus/bus.js';
-import { publishEvent } from '../bus/events.js';
-import type { BatonConfig } from '../config/pipelineConfig.js';
-import type { ApprovalDecided, Decider } from '../contracts/index.js';
-import type { RunLedger, RunRecord, StageStatus } from '../ledger/runLedger.js';
-import type { Logger } from '../log/logger.js';
-import { redactedError } from '../log/redact.js';
+import type { Bus } from '../../shared/bus/bus.js';
+import { publishEvent } from '../../shared/bus/events.js';
+import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
+import type { ApprovalDecided, Decider } from '../../shared/contracts/index.js';
+import type { RunLedger, RunRecord, StageStatus } from '../../shared/ledger/runLedger.js';
+import type { Logger } from '../../shared/log/logger.js';
+import { redactedError } from '../../shared/log/redact.js';
 import { ApprovalStore } from './approvalStore.js';
 import type { ApprovalRecord, ClosingDecision, DecisionRecord } from './approvalStore.js';
 import { isApprover, isPusher } from './identity.js';

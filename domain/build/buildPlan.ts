@@ -1,4 +1,4 @@
-import type { Pipeline, ServiceConfig } from '../config/pipelineConfig.js';
+import type { Pipeline, ServiceConfig } from '../../shared/config/pipelineConfig.js';
 import type { ImageBuild } from './builder.js';
 
 /**

@@ -5,11 +5,11 @@ import type { WriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { BuildStatus, CloudBuildNotification } from '../contracts/cloudBuild.js';
-import { gitRunner } from '../git/gitRunner.js';
-import type { Logger } from '../log/logger.js';
-import { isLoopbackHost } from '../oci/registryClient.js';
-import { parseReference } from '../oci/reference.js';
+import type { BuildStatus, CloudBuildNotification } from '../../shared/contracts/cloudBuild.js';
+import { gitRunner } from '../../shared/git/gitRunner.js';
+import type { Logger } from '../../shared/log/logger.js';
+import { isLoopbackHost } from '../../shared/oci/registryClient.js';
+import { parseReference } from '../../shared/oci/reference.js';
 import type { BuildHandle, BuildRequest, Builder, ImageBuild } from './builder.js';
 import { imageName } from './builder.js';
 

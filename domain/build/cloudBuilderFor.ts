@@ -1,6 +1,6 @@
-import type { Pipeline } from '../config/pipelineConfig.js';
-import { requireKey } from '../config/pipelineConfig.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Pipeline } from '../../shared/config/pipelineConfig.js';
+import { requireKey } from '../../shared/config/pipelineConfig.js';
+import type { Runtime } from '../../shared/runtime/runtime.js';
 import type { Builder } from './builder.js';
 import { CloudBuildBuilder, lazyCloudBuildClient } from './cloudBuildBuilder.js';
 

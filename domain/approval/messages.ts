@@ -1,4 +1,4 @@
-import type { Decider } from '../contracts/index.js';
+import type { Decider } from '../../shared/contracts/index.js';
 import type { ClosingDecision } from './approvalStore.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import { redactedError } from '../log/redact.js';
+import { redactedError } from '../../shared/log/redact.js';
 import type { SlackMessage } from './messages.js';
 
 /** What Slack knows of a user, for the self-approval rule. */

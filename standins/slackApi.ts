@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
-import { APPROVE_ACTION, REJECT_ACTION } from '../approval/messages.js';
-import type { Block } from '../approval/messages.js';
-import { slackSignature } from '../approval/slackSignature.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../domain/approval/messages.js';
+import type { Block } from '../domain/approval/messages.js';
+import { slackSignature } from '../domain/approval/slackSignature.js';
 
 /**
  * A local stand-in for the Slack Web API, for tests and `baton demo`: a real HTTP server that

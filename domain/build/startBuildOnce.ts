@@ -1,6 +1,6 @@
-import { docId } from '../ledger/docStore.js';
-import type { RunLedger } from '../ledger/runLedger.js';
-import type { Logger } from '../log/logger.js';
+import { docId } from '../../shared/ledger/docStore.js';
+import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import type { Logger } from '../../shared/log/logger.js';
 import type { BuildRequest, Builder } from './builder.js';
 import { imageName } from './builder.js';
 import { buildDocPath, startClaimKey } from './buildRecord.js';

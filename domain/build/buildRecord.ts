@@ -1,4 +1,4 @@
-import { docId } from '../ledger/docStore.js';
+import { docId } from '../../shared/ledger/docStore.js';
 
 /**
  * The ledger's record of a build baton started (`builds/<buildId>`): how `buildStatus` tells its
