@@ -84,7 +84,7 @@ describe('terraform files', () => {
 
   test('there is a module for each area of the issue, and envs/poc and bootstrap roots', () => {
     expect(moduleDirs(tree)).toEqual(
-      ['artifact_registry', 'bastion', 'cicd', 'cloudbuild', 'functions', 'gke', 'ingress', 'network', 'observability', 'pubsub'].map((m) => `modules/${m}`),
+      ['alerts', 'artifact_registry', 'bastion', 'cicd', 'cloudbuild', 'functions', 'gke', 'ingress', 'network', 'observability', 'pubsub'].map((m) => `modules/${m}`),
     );
     expect(tree.dirs['envs/poc']).toBeDefined();
     expect(tree.dirs.bootstrap).toBeDefined();

@@ -145,10 +145,26 @@ module "observability" {
   workload_pool = module.gke.workload_pool
 }
 
+# The shop's only Gateway, with the reserved address, the host names and the
+# certificate. charts/online-boutique (values-poc.yaml: gateway.create=false)
+# attaches the frontend's HTTPRoute to it; test/charts renders both and counts
+# exactly one Gateway.
 module "ingress" {
   source = "../../modules/ingress"
 
-  project_id = var.project_id
-  region     = var.region
-  hostnames  = var.frontend_hostnames
+  project_id             = var.project_id
+  region                 = var.region
+  hostnames              = var.frontend_hostnames
+  pre_shared_certificate = var.frontend_certificate
+}
+
+# Alerts on baton itself: dead letters, stuck runs, each function's error rate.
+module "alerts" {
+  source = "../../modules/alerts"
+
+  project_id          = var.project_id
+  function_names      = module.functions.function_names
+  notification_emails = var.alert_emails
+
+  depends_on = [google_project_service.main]
 }
