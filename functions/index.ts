@@ -7,7 +7,7 @@
  */
 import * as functions from '@google-cloud/functions-framework';
 import type { TopicName } from '../shared/contracts/topics.js';
-import type { AnyStage } from '../shared/stage/declaration.js';
+import type { AnyScheduledStage, AnyStage } from '../shared/stage/declaration.js';
 import { isHttpStage, isTopicStage } from '../shared/stage/declaration.js';
 import { MANIFEST, STAGES } from './stages.js';
 
@@ -55,7 +55,7 @@ for (const stage of STAGES as readonly AnyStage[]) {
     // HTTP stages, and scheduled ones: Cloud Scheduler POSTs to the function (with an OIDC token).
     const handler = once(async () => {
       const { runner, http, runtime } = await platform();
-      const target = isHttpStage(stage) ? runner.httpStageTarget(stage, runtime(), MANIFEST) : runner.scheduledTarget(stage as never, runtime(), MANIFEST);
+      const target = isHttpStage(stage) ? runner.httpStageTarget(stage, runtime(), MANIFEST) : runner.scheduledTarget(stage as AnyScheduledStage, runtime(), MANIFEST);
       return http.functionsFrameworkHttp(async () => target, runtime);
     });
     functions.http(stage.name, async (req, res) => (await handler())(req as never, res as never));

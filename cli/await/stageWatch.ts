@@ -17,7 +17,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const RUN_ENDING = new Set(['failed', 'rejected', 'expired', 'superseded']);
+const RUN_ENDING = new Set(['failed', 'rejected', 'expired', 'superseded', 'rolled-back']);
 
 /**
  * Decides when one stage of one run has ended, from the two places that can say so: the stage's
@@ -68,7 +68,8 @@ export class StageWatch {
     if (this.stage === 'build') {
       const end = this.service !== undefined ? this.serviceBuildFromLedger(run) : this.allBuildsFromLedger(run);
       if (end) return end;
-    } else if (record) {
+    } else if (record && !(record.status === 'skipped' && RUN_ENDING.has(run.status))) {
+      // (A stage skipped because the run ended before it is told below, with where it ended.)
       const outcome = ledgerOutcome(this.stage, record.status, RUN_ENDING.has(run.status));
       if (outcome) return { outcome, source: 'ledger', summary: `${this.ledgerStage} ${record.status}${record.detail ? `: ${record.detail}` : ''}` };
     }

@@ -8,11 +8,15 @@ import { STAGES } from '../../functions/stages.js';
  * declaration says people watch it (`watch`), with the topic that announces its end and the
  * run-ledger stage that records it. Derived from `functions/stages.ts`; nothing is listed here.
  */
-export const AWAIT_STAGES: Readonly<Record<string, { topic: BatonTopic; ledgerStage: string; defaultTimeoutSeconds: number }>> = Object.fromEntries(
-  (STAGES as readonly AnyStage[]).flatMap((stage) =>
-    stage.watch && stage.ledgerStage ? [[stage.watch.as, { topic: stage.watch.topic, ledgerStage: stage.ledgerStage, defaultTimeoutSeconds: stage.watch.defaultTimeoutSeconds }]] : [],
-  ),
-);
+export type AwaitSpec = { topic: BatonTopic; ledgerStage: string; defaultTimeoutSeconds: number };
+
+export function awaitStagesOf(stages: readonly AnyStage[]): Readonly<Record<string, AwaitSpec>> {
+  return Object.fromEntries(
+    stages.flatMap((stage) => (stage.watch && stage.ledgerStage ? [[stage.watch.as, { topic: stage.watch.topic, ledgerStage: stage.ledgerStage, defaultTimeoutSeconds: stage.watch.defaultTimeoutSeconds }]] : [])),
+  );
+}
+
+export const AWAIT_STAGES = awaitStagesOf(STAGES);
 
 export type AwaitStage = string;
 export type StageTopic = BatonTopic;

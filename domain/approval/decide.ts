@@ -168,8 +168,8 @@ function alreadyDecided(existing: DecisionRecord): DecisionOutcome {
 async function newerDeploy(run: RunRecord, record: ApprovalRecord, ledger: RunLedger): Promise<{ service: string; deployedRun: string } | undefined> {
   const services = record.images.length ? record.images.map((image) => image.service) : run.services;
   for (const service of services) {
-    const deployed = await ledger.deployedOrder(run.pipeline, service);
-    if (deployed !== undefined && deployed > record.order) return { service, deployedRun: deployed.slice(deployed.indexOf('~') + 1) };
+    const deployed = await ledger.deployed(run.pipeline, service);
+    if (deployed && deployed.order > record.order) return { service, deployedRun: deployed.runId };
   }
   return undefined;
 }

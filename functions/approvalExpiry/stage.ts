@@ -7,7 +7,8 @@ export const approvalExpiry = defineStage({
   trigger: on.schedule('* * * * *', { embeddedEverySeconds: 60 }),
   publishes: ['approval-decided'],
   env: ['SLACK_CHANNEL', 'SLACK_APPROVERS', 'SLACK_API_URL'],
-  secrets: ['SLACK_BOT_TOKEN', 'BATON_APPROVAL_SECRET'],
+  // The bot token updates the Slack message of an expired request; it checks no button tokens.
+  secrets: ['SLACK_BOT_TOKEN'],
   timeoutSeconds: 120,
   load: async () => (await import('./handler.js')).approvalExpiryHandler,
 });

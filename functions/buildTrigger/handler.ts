@@ -9,7 +9,6 @@ export function buildTriggerHandler(runtime: StageRuntime<'build-started'>): Top
       ledger: runtime.ledger(),
       log: runtime.log,
       builderFor: (pipeline) => runtime.builder(pipeline),
-      ...(runtime.local ? { localRegistry: runtime.local.registry } : {}),
       progress: (detail) => context.progress(detail),
       now: () => runtime.now(),
       instanceId: runtime.instanceId,

@@ -16,8 +16,6 @@ export type BuildTriggerDeps = {
   log: Logger;
   /** The runtime's builder for a pipeline: Cloud Build deployed, buildah embedded. */
   builderFor: (pipeline: Pipeline) => Builder;
-  /** Embedded only: the local registry, the default image repository root. */
-  localRegistry?: string;
   progress: (detail: string) => Promise<void>;
   now?: () => Date;
   instanceId?: string;
@@ -40,7 +38,7 @@ export async function handleSourceMirrored(event: SourceMirrored, deps: BuildTri
     log.info('skipped the Terraform plan: this runtime has no Cloud Build');
     return result.skipped('Terraform plans run on Cloud Build; the embedded runtime does not plan', { skipRest: 'the embedded runtime neither plans nor applies Terraform' });
   }
-  const requests = event.kind === 'terraform' ? [terraformRequest(deps, pipeline, event)] : imageRequests(deps, pipeline, event, log);
+  const requests = event.kind === 'terraform' ? [terraformRequest(deps, pipeline, event)] : imageRequests(deps, pipeline, builder, event, log);
   if (requests.length === 0) throw new PermanentError(`none of the services ${event.services.join(', ')} is in the pipeline's config`);
 
   await deps.progress(`building ${requests.map((request) => request.service).join(', ')}`);
@@ -77,8 +75,8 @@ export async function handleSourceMirrored(event: SourceMirrored, deps: BuildTri
   });
 }
 
-function imageRequests(deps: BuildTriggerDeps, pipeline: Pipeline, event: SourceMirrored, log: Logger): BuildRequest[] {
-  const root = requireKey(deps.config, pipeline, 'build.imageRepository', imageRepositoryFor(pipeline, deps.localRegistry), 'buildTrigger');
+function imageRequests(deps: BuildTriggerDeps, pipeline: Pipeline, builder: Builder, event: SourceMirrored, log: Logger): BuildRequest[] {
+  const root = requireKey(deps.config, pipeline, 'build.imageRepository', imageRepositoryFor(pipeline, builder.defaultImageRoot), 'buildTrigger');
   const requests: BuildRequest[] = [];
   for (const name of event.services) {
     const service = pipeline.services.find((candidate) => candidate.name === name);

@@ -98,7 +98,7 @@ async function land(event: ApprovalDecided, settings: ChartSettings, deps: Chart
   const repo = deps.chartRepo(settings);
   const prepare = async (workTree: string): Promise<PreparedChange<AttemptValue>> => {
     // A newer run may have claimed a service since the last attempt: it must land last.
-    const stillOurs = await Promise.all(kept.map(async (image) => (await deps.ledger.deployedOrder(event.pipeline, image.service)) === event.order));
+    const stillOurs = await Promise.all(kept.map(async (image) => (await deps.ledger.deployed(event.pipeline, image.service))?.order === event.order));
     const images = kept.filter((_, index) => stillOurs[index]);
     const lost = [...superseded, ...kept.filter((_, index) => !stillOurs[index]).map((image) => image.service)];
     const services = images.map((image) => image.service);

@@ -59,21 +59,25 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
  * Terraform's DORA log-based metrics filter on (lead time, time to restore).
  */
 async function finish(event: ChartPublished, verdict: Verdict, argo: { application: string } | undefined, run: RunRecord | undefined, deps: DeployWatchDeps, log: Logger): Promise<Result> {
-  const now = deps.now();
-  const restoreSeconds = verdict.status === 'skipped' ? undefined : await deps.ledger.recordDeployHealth(event.pipeline, verdict.status !== 'synced', now);
-  const fields = {
-    event: 'deploy-finished',
-    status: verdict.status,
-    pipeline: event.pipeline,
-    runId: event.runId,
-    ...(run ? { leadTimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(run.createdAt)) / 1000)) } : {}),
-    ...(restoreSeconds !== undefined ? { restoreSeconds } : {}),
-    ...(verdict.revision ? { revision: verdict.revision } : {}),
-    ...(verdict.reason ? { reason: verdict.reason } : {}),
+  // Once per run: only the delivery whose outcome is recorded counts the deploy and logs it.
+  const onRecorded = async () => {
+    const now = deps.now();
+    const restoreSeconds = verdict.status === 'skipped' ? undefined : await deps.ledger.recordDeployHealth(event.pipeline, verdict.status !== 'synced', now);
+    const fields = {
+      event: 'deploy-finished',
+      status: verdict.status,
+      pipeline: event.pipeline,
+      runId: event.runId,
+      ...(run ? { leadTimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(run.createdAt)) / 1000)) } : {}),
+      ...(restoreSeconds !== undefined ? { restoreSeconds } : {}),
+      ...(verdict.revision ? { revision: verdict.revision } : {}),
+      ...(verdict.reason ? { reason: verdict.reason } : {}),
+    };
+    if (verdict.status === 'synced' || verdict.status === 'skipped') log.info('deploy finished', fields);
+    else log.warn('deploy finished', fields);
   };
-  if (verdict.status === 'synced' || verdict.status === 'skipped') log.info('deploy finished', fields);
-  else log.warn('deploy finished', fields);
   return {
+    onRecorded,
     status: STAGE_STATUS[verdict.status],
     detail: verdict.reason ?? `Argo CD synced ${event.chart} at ${verdict.revision}`,
     emit: [

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +10,8 @@ import type { GitRunner } from '../../shared/git/gitRunner.js';
 import { KeyedMutex } from '../../shared/git/keyedMutex.js';
 import { PermanentError } from '../../shared/stage/outcome.js';
 import { stripCredentials } from '../../shared/git/gitAuth.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * Mirrors one pushed ref to the backup remote, paying for the pushed delta, not the repository.
@@ -79,14 +83,13 @@ export class PermanentMirrorError extends PermanentError {
   }
 }
 
-/** Branch and tag names git accepts (`git check-ref-format`'s rules, which git would otherwise apply on every retry). */
-function checkRefName(ref: string): void {
-  const name = ref.replace(/^refs\//, '');
-  const bad =
-    !ref.startsWith('refs/') ||
-    /(^|\/)\.|\.\.|[\x00-\x20\x7f~^:?*[\\]|@\{|\/\/|\.lock(\/|$)|\/$|\.$/.test(name) ||
-    name === '@';
-  if (bad) throw new PermanentMirrorError(`failed to mirror ${JSON.stringify(ref)}: git refuses it as a ref name, so it can never be fetched or pushed`);
+/** A ref git itself refuses (`git check-ref-format`) can never be fetched or pushed: permanent. */
+async function checkRefName(ref: string): Promise<void> {
+  try {
+    await execFileAsync('git', ['check-ref-format', ref]);
+  } catch {
+    throw new PermanentMirrorError(`failed to mirror ${JSON.stringify(ref)}: git refuses it as a ref name, so it can never be fetched or pushed`);
+  }
 }
 
 const caches = new KeyedMutex();
@@ -98,7 +101,7 @@ export function cacheDirFor(cacheRoot: string, mirrorUrl: string): string {
 }
 
 export async function mirrorRef(request: MirrorRequest): Promise<MirrorResult> {
-  checkRefName(request.ref);
+  await checkRefName(request.ref);
   const dir = cacheDirFor(request.cacheRoot, request.mirrorUrl);
   return caches.run(dir, async () => {
     await ensureCache(dir);

@@ -115,9 +115,9 @@ export class RunLedger {
     return { advanced: changed, current: doc?.order };
   }
 
-  /** The order of the run a service was last deployed from, if any. */
-  async deployedOrder(pipeline: string, service: string): Promise<string | undefined> {
-    return (await this.#store.get<{ order: string }>(deployedPath(pipeline, service)))?.order;
+  /** The run a service was last deployed from, and its order, if any. */
+  async deployed(pipeline: string, service: string): Promise<{ order: string; runId: string } | undefined> {
+    return this.#store.get<{ order: string; runId: string }>(deployedPath(pipeline, service));
   }
 
   /**

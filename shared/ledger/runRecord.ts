@@ -146,7 +146,7 @@ export function endRun(run: RunRecord, status: RunStatus, reason: string, stages
       status: record ? 'failed' : 'skipped',
       startedAt: record?.startedAt ?? at,
       endedAt: at,
-      detail: record ? `${record.detail ? `${record.detail}; ` : ''}stopped: ${reason}` : `not run: ${reason}`,
+      detail: record ? `${record.detail ? `${record.detail}; ` : ''}stopped: ${reason}` : status === 'succeeded' ? reason : `not run: ${reason}`,
       ...(record?.links ? { links: record.links } : {}),
     };
   }

@@ -4,7 +4,8 @@ import type { Bus } from '../bus/bus.js';
 import { InProcessBus } from '../bus/inProcessBus.js';
 import type { InProcessBusOptions } from '../bus/inProcessBus.js';
 import { PubSubBus } from '../bus/pubsubBus.js';
-import type { BatonConfig } from '../config/pipelineConfig.js';
+import type { BatonConfig, Pipeline } from '../config/pipelineConfig.js';
+import type { Builder } from './builders/builder.js';
 import { loadConfig } from '../config/pipelineConfig.js';
 import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
 import { LEDGER_INDEXES, RunLedger } from '../ledger/runLedger.js';
@@ -30,6 +31,8 @@ export type EmbeddedOptions = {
   log?: Logger;
   /** Namespace for Firestore collections (tests share one emulator). */
   firestoreNamespace?: string;
+  /** Another builder than the local one (tests check the Cloud Build requests at its client boundary). */
+  builder?: (pipeline: Pipeline) => Builder;
 };
 
 /**
@@ -54,10 +57,12 @@ export function embeddedRuntime(options: EmbeddedOptions): Runtime & { local: Lo
     config: () => (config ??= loadConfig(env)),
     bus,
     // One buildah builder for the process; it plays Cloud Build, so it announces on Cloud Build's topic.
-    builder: () =>
+    builder: (pipeline) =>
+      options.builder?.(pipeline) ??
       service('localBuilder', () =>
         new LocalBuilder({
           workDir: options.local.workDir,
+          registry: options.local.registry,
           log: log.child({ stage: 'localBuilder' }),
           publish: async (build) => {
             await bus().publish(CLOUD_BUILD_TOPIC, Buffer.from(JSON.stringify(build)), { buildId: build.id, status: build.status });

@@ -124,9 +124,12 @@ export type ScheduledStage<P extends TopicName = TopicName> = Common<P> & {
   load: () => Promise<(runtime: StageRuntime<P>) => ScheduledHandler>;
 };
 
-/** Any declaration, with its topic types erased: what the generic code (registration, Terraform) walks. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyStage = TopicStage<any, any> | HttpStage<any> | ScheduledStage<any>;
+/* eslint-disable @typescript-eslint/no-explicit-any -- a declaration's topics, erased: what the generic code (registration, the runner, Terraform) walks. */
+export type AnyTopicStage = TopicStage<any, any>;
+export type AnyHttpStage = HttpStage<any>;
+export type AnyScheduledStage = ScheduledStage<any>;
+/* eslint-enable @typescript-eslint/no-explicit-any */
+export type AnyStage = AnyTopicStage | AnyHttpStage | AnyScheduledStage;
 
 /**
  * Declares a stage. The generic parameters are inferred from `trigger.topics` and `publishes`,
@@ -152,14 +155,14 @@ export const on = {
   schedule: (cron: string, options: { embeddedEverySeconds: number }): ScheduleTrigger => ({ kind: 'schedule', cron, embeddedEverySeconds: options.embeddedEverySeconds }),
 };
 
-export function isTopicStage(stage: AnyStage): stage is TopicStage {
+export function isTopicStage(stage: AnyStage): stage is AnyTopicStage {
   return stage.trigger.kind === 'topic';
 }
 
-export function isHttpStage(stage: AnyStage): stage is HttpStage {
+export function isHttpStage(stage: AnyStage): stage is AnyHttpStage {
   return stage.trigger.kind === 'http';
 }
 
-export function isScheduledStage(stage: AnyStage): stage is ScheduledStage {
+export function isScheduledStage(stage: AnyStage): stage is AnyScheduledStage {
   return stage.trigger.kind === 'schedule';
 }

@@ -1,7 +1,7 @@
 import type { Pipeline } from '../config/pipelineConfig.js';
 import type { TopicName } from '../contracts/topics.js';
 import type { RunRecord, StagePlan } from '../ledger/runRecord.js';
-import type { AnyStage, PipelineKind, TopicStage } from './declaration.js';
+import type { AnyStage, AnyTopicStage, PipelineKind } from './declaration.js';
 import { isTopicStage } from './declaration.js';
 
 /**
@@ -16,7 +16,7 @@ export type Manifest = {
   /** The ledger stages in order, over every kind (the timeline's columns). */
   readonly ledgerStages: readonly string[];
   /** The topic stages triggered by `topic` that serve runs of `kind`. */
-  consumers(topic: string, kind: PipelineKind): readonly TopicStage[];
+  consumers(topic: string, kind: PipelineKind): readonly AnyTopicStage[];
   /** How long a run may stay in `ledgerStage` before the reconciler fails it. */
   stuckAfterSeconds(ledgerStage: string, pipeline: Pipeline | undefined): number;
   find(name: string): AnyStage | undefined;
@@ -41,7 +41,7 @@ export function manifestOf(stages: readonly AnyStage[]): Manifest {
     stages,
     plan,
     ledgerStages,
-    consumers: (topic, kind) => stages.filter((stage): stage is TopicStage => isTopicStage(stage) && (stage.trigger.topics as readonly string[]).includes(topic) && servesKind(stage, kind)),
+    consumers: (topic, kind) => stages.filter((stage): stage is AnyTopicStage => isTopicStage(stage) && (stage.trigger.topics as readonly string[]).includes(topic) && servesKind(stage, kind)),
     stuckAfterSeconds(ledgerStage, pipeline) {
       const owners = stages.filter((stage) => stage.ledgerStage === ledgerStage);
       const limits = owners.map((stage) => {

@@ -39,6 +39,11 @@ export type Outcome<P extends TopicName> = {
   settle?: (run: RunRecord) => { status: StageStatus; detail?: string } | undefined;
   /** Records the outcome only if this holds for the run as it is at the time of the write (a compare-and-set). */
   when?: (run: RunRecord) => boolean;
+  /**
+   * Runs once the outcome is recorded, only for the delivery whose events were written (a
+   * duplicate delivery's outcome adds nothing, so it announces nothing): one log line per deploy.
+   */
+  onRecorded?: () => Promise<void> | void;
   /** For the log: why nothing was recorded. */
   note?: string;
 };

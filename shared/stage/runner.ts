@@ -1,5 +1,5 @@
 import type { HttpTarget } from '../adapters/http.js';
-import type { BusMessage, MessageHandler } from '../bus/bus.js';
+import type { MessageHandler } from '../bus/bus.js';
 import { decodeEvent } from '../bus/events.js';
 import type { TopicName } from '../contracts/index.js';
 import type { RunRecord } from '../ledger/runRecord.js';
@@ -7,7 +7,7 @@ import { addToOutbox, applyStageUpdate, endRun, markHandled } from '../ledger/ru
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { crashPoint } from './crashPoint.js';
-import type { AnyStage, Delivery, DeliveryContext, HttpStage, ScheduledHandler, ScheduledStage, StageRuntime, TopicHandler, TopicStage } from './declaration.js';
+import type { AnyHttpStage, AnyScheduledStage, AnyStage, AnyTopicStage, Delivery, DeliveryContext, ScheduledHandler, StageRuntime, TopicHandler } from './declaration.js';
 import type { Manifest } from './manifest.js';
 import type { Outcome } from './outcome.js';
 import { isPermanent } from './outcome.js';
@@ -62,7 +62,7 @@ function lazyHandler<H>(runtime: Runtime, stage: AnyStage, manifest: Manifest, b
 }
 
 /** The bus handler for one topic of a topic stage (both runtimes; functions-framework's CloudEvents come here too). */
-export function topicStageHandler(stage: TopicStage, topic: TopicName, runtime: Runtime, manifest: Manifest): MessageHandler {
+export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtime: Runtime, manifest: Manifest): MessageHandler {
   const log = runtime.log.child({ stage: stage.name });
   const handler = lazyHandler(runtime, stage, manifest, async (rt) => (await stage.load())(rt) as TopicHandler<TopicName, TopicName>);
   return async (message) => {
@@ -175,18 +175,21 @@ async function commitOutcome(
     return { run: undefined, applied: false };
   }
   if (outcome.note && !outcome.status && !added.length) log.debug(outcome.note, { runId });
-  if (added.length) await publisher.send(added);
+  if (added.length) {
+    await publisher.send(added);
+    await outcome.onRecorded?.();
+  }
   return { run, applied };
 }
 
 /** An HTTP stage as an `HttpTarget` (embedded server and functions-framework alike). */
-export function httpStageTarget(stage: HttpStage, runtime: Runtime, manifest: Manifest): HttpTarget {
+export function httpStageTarget(stage: AnyHttpStage, runtime: Runtime, manifest: Manifest): HttpTarget {
   const handler = lazyHandler(runtime, stage, manifest, async (rt) => (await stage.load())(rt));
   return async (request) => (await handler())(request);
 }
 
 /** A scheduled stage's tick. */
-export function scheduledStageTick(stage: ScheduledStage, runtime: Runtime, manifest: Manifest): ScheduledHandler {
+export function scheduledStageTick(stage: AnyScheduledStage, runtime: Runtime, manifest: Manifest): ScheduledHandler {
   const handler = lazyHandler(runtime, stage, manifest, async (rt) => (await stage.load())(rt));
   return async (tick) => (await handler())(tick);
 }
@@ -195,7 +198,7 @@ export function scheduledStageTick(stage: ScheduledStage, runtime: Runtime, mani
  * A scheduled stage as an `HttpTarget`: Cloud Scheduler POSTs to it (with an OIDC token that
  * Cloud Run checks), and the embedded stack's timer calls the tick directly.
  */
-export function scheduledTarget(stage: ScheduledStage, runtime: Runtime, manifest: Manifest): HttpTarget {
+export function scheduledTarget(stage: AnyScheduledStage, runtime: Runtime, manifest: Manifest): HttpTarget {
   const tick = scheduledStageTick(stage, runtime, manifest);
   return async (request) => {
     if (request.method !== 'POST') return { status: 405, body: { error: 'scheduled stages are POSTed (Cloud Scheduler)' } };

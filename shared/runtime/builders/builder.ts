@@ -61,6 +61,8 @@ export type BuildHandle = {
 };
 
 export interface Builder {
+  /** Where images go when a pipeline names no `build.imageRepository` (the local builder's registry); none for Cloud Build. */
+  readonly defaultImageRoot?: string;
   /** Which build kinds this builder can run (the local builder only builds images). */
   supports(kind: BuildRequest['what']['kind']): boolean;
   /** Starts the build and returns its id once the builder has accepted it. */

@@ -23,6 +23,8 @@ import { readState, writeState } from './localBuildJob.js';
 export type LocalBuilderSettings = {
   /** Scratch space: buildah storage and one directory per build under `<workDir>/buildah`. */
   workDir: string;
+  /** `host:port` of the local registry: images go there when a pipeline names no image repository. */
+  registry?: string;
   /** Publishes one notification on `cloud-builds` (data: the Build JSON; attributes: buildId, status). */
   publish: (build: CloudBuildNotification) => Promise<void>;
   log: Logger;
@@ -46,7 +48,11 @@ export class LocalBuilder implements Builder {
   private polling = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly settings: LocalBuilderSettings) {}
+  readonly defaultImageRoot: string | undefined;
+
+  constructor(private readonly settings: LocalBuilderSettings) {
+    this.defaultImageRoot = settings.registry;
+  }
 
   supports(kind: BuildRequest['what']['kind']): boolean {
     return kind === 'image';
