@@ -15,6 +15,8 @@ fi
 need=()
 command -v buildah >/dev/null || need+=(buildah)
 command -v docker-registry >/dev/null || need+=(docker-registry)
+# Environment verification queries a real Prometheus (tests and demo start one on loopback).
+command -v prometheus >/dev/null || need+=(prometheus)
 if [ "$purpose" = test ]; then
   command -v go >/dev/null || need+=(golang-go)
   [ -d /usr/share/gocode/src/github.com/Masterminds/sprig ] || need+=(golang-github-masterminds-sprig-dev)
