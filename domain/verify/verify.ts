@@ -274,3 +274,14 @@ function record(state: ProbeState, evaluation: Evaluation, final: boolean): void
     state.reason = `below min ${check.min}: ${formatValue(chosen.value)}${series}`;
   }
 }
+
+/**
+ * What failed, for a Slack message or a stage detail: each failing check with its service and
+ * reason, e.g. `error-ratio (frontend): above max 0.05: 0.2134; latency-p99: no-data: empty result (3 evaluation(s))`.
+ */
+export function describeVerification(result: VerifyResult): string {
+  if (result.superseded) return 'superseded by a newer release or a rollback before it finished';
+  const failing = result.checks.filter((check) => !check.ok);
+  if (failing.length === 0) return `${result.checks.length} check(s) passed`;
+  return failing.map((check) => `${check.name}${check.service ? ` (${check.service})` : ''}: ${check.reason ?? 'failed'}`).join('; ');
+}

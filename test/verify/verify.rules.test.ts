@@ -1,4 +1,4 @@
-import { verifyRelease } from '../../domain/verify/verify.js';
+import { describeVerification, verifyRelease } from '../../domain/verify/verify.js';
 import type { VerifyReleaseOptions } from '../../domain/verify/verify.js';
 
 /**
@@ -86,6 +86,7 @@ describe('verifyRelease rules', () => {
       ['error-ratio', false, 'above max 0.05: 0.3'],
       ['latency', true, undefined],
     ]);
+    expect(describeVerification(result)).toBe('error-ratio (frontend): above max 0.05: 0.3');
   });
 
   test('with several series, the worst one decides and is named', async () => {
@@ -136,6 +137,7 @@ describe('verifyRelease rules', () => {
       }),
     );
     expect(result).toMatchObject({ ok: false, superseded: true, checks: [{ ok: true, value: 0.01 }] });
+    expect(describeVerification(result)).toBe('superseded by a newer release or a rollback before it finished');
   });
 
   test('a per-service check of a release without services cannot pass', async () => {
