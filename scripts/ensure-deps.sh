@@ -21,6 +21,8 @@ node scripts/extract-helm.mjs >/dev/null
 need=()
 command -v buildah >/dev/null || need+=(buildah)
 command -v docker-registry >/dev/null || need+=(docker-registry)
+# Environment verification queries a real Prometheus (tests and demo start one on loopback).
+command -v prometheus >/dev/null || need+=(prometheus)
 if [ "$purpose" = test ]; then
   # Groovy's own parser checks that the Jenkinsfiles are valid Groovy.
   command -v groovy >/dev/null || need+=(groovy)
