@@ -60,6 +60,8 @@ export async function startEmbeddedStack(runtime: Runtime, options: StackOptions
             maxDeliveryAttempts: stage.maxDeliveryAttempts,
             minBackoffMs: options.minBackoffMs ?? 200,
             maxBackoffMs: 5_000,
+            // The start-up reconciler pass (below) re-drives what the old subscription still held.
+            fresh: true,
           }),
         );
       }

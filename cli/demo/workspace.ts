@@ -36,7 +36,14 @@ const GIT_ENV = {
 const git = async (cwd: string, ...args: string[]) =>
   (await run('git', args, { cwd, env: { ...process.env, ...GIT_ENV }, maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
 
-export async function createWorkspace(root: string, chartSource: string, registry: string): Promise<Workspace> {
+export type WorkspaceOptions = {
+  /** Path under the registry for this workspace's images and charts (tests share one registry). Default: none. */
+  registryPath?: string;
+  /** Extra approvers besides the demo's Slack approver (e.g. `cli:<name>`). */
+  approvers?: string[];
+};
+
+export async function createWorkspace(root: string, chartSource: string, registry: string, options: WorkspaceOptions = {}): Promise<Workspace> {
   const ws: Workspace = {
     root,
     source: join(root, 'git', 'online-boutique.git'),
@@ -75,11 +82,11 @@ export async function createWorkspace(root: string, chartSource: string, registr
   await git(chartClone, 'remote', 'add', 'origin', ws.charts);
   await git(chartClone, 'push', '--quiet', 'origin', 'main');
 
-  writeFileSync(ws.configPath, demoConfig(ws, registry));
+  writeFileSync(ws.configPath, demoConfig(ws, options.registryPath ? `${registry}/${options.registryPath}` : registry, options.approvers ?? []));
   return ws;
 }
 
-function demoConfig(ws: Workspace, registry: string): string {
+function demoConfig(ws: Workspace, registry: string, approvers: string[]): string {
   return `# Written by baton demo. Same keys as production; only the URLs are local.
 pipelines:
   - name: boutique
@@ -95,7 +102,7 @@ ${DEMO_SERVICES.map((service) => `      - name: ${service}\n        path: src/${
     build:
       imageRepository: ${registry}/boutique
     approval:
-      approvers: ["${DEMO_APPROVER.id}"]
+      approvers: ${JSON.stringify([DEMO_APPROVER.id, ...approvers])}
       ttlSeconds: 3600
     chart:
       repo: file://${ws.charts}

@@ -51,6 +51,8 @@ export type ReconcileSummary = { runs: number; redriven: string[]; builds: strin
 
 /** Extra time a consumer gets beyond its own timeout before its event counts as lost. */
 export const REDRIVE_GRACE_SECONDS = 30;
+/** How long an outbox entry may stay unpublished before it is published for its writer. */
+export const UNPUBLISHED_GRACE_SECONDS = 15;
 /** Re-drives of one event before the run is failed as stuck. */
 export const MAX_REDRIVES = 5;
 
@@ -78,9 +80,10 @@ async function reconcileRun(run: RunRecord, deps: ReconcileDeps, options: Reconc
   for (const [key, entry] of Object.entries(run.outbox)) {
     const pending = deps.manifest.consumers(entry.topic, run.kind).filter((consumer) => !entry.handled?.[consumer.name]);
     if (pending.length === 0) continue;
-    const since = Date.parse(entry.redrivenAt ?? entry.at);
+    const since = Date.parse(entry.redrivenAt ?? entry.publishedAt ?? entry.at);
     const beforeRestart = options.restartedAt !== undefined && since < options.restartedAt.getTime();
-    const deadlineMs = (Math.max(...pending.map((consumer) => consumer.timeoutSeconds)) + REDRIVE_GRACE_SECONDS) * 1000;
+    // Written but never published (its writer died, or the bus refused it): a short grace only.
+    const deadlineMs = entry.publishedAt === undefined && entry.redrivenAt === undefined ? UNPUBLISHED_GRACE_SECONDS * 1000 : (Math.max(...pending.map((consumer) => consumer.timeoutSeconds)) + REDRIVE_GRACE_SECONDS) * 1000;
     if (!beforeRestart && now.getTime() - since < deadlineMs) continue;
     const names = pending.map((consumer) => consumer.name).join(', ');
     if ((entry.redrives ?? 0) >= MAX_REDRIVES) {

@@ -135,14 +135,15 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
   const runLog = log.child({ runId, pipeline: pipeline.name });
   if (!created) {
     const entry = run.outbox[item.key];
-    const leftIntake = !entry || Object.keys(entry.handled ?? {}).length > 0 || run.stages.mirror !== undefined || run.status !== 'running';
+    // Intake's work is done once the event went out; after that, the bus and the reconciler own it.
+    const leftIntake = !entry || entry.publishedAt !== undefined || Object.keys(entry.handled ?? {}).length > 0 || run.status !== 'running';
     if (leftIntake) {
       runLog.info('ignored a redelivered webhook', { deliveryId });
       return json(200, { duplicate: true, deliveryId, runId });
     }
     // The run was accepted but never left intake (the process died before publishing, or the
     // message was lost): the redelivery drives it on instead of being answered as a duplicate.
-    await deps.publisher.send([{ key: item.key, topic: item.topic, event: entry.event as PushReceived }]);
+    await deps.publisher.republish(item.key, entry);
     runLog.warn('a redelivered webhook re-drove a run that never left intake', { deliveryId });
     return json(202, { runId, redriven: true });
   }

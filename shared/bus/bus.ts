@@ -26,6 +26,15 @@ export type SubscribeOptions = {
   maxBackoffMs?: number;
   /** Send exhausted messages to `<topic>-dead-letter`. Default true. */
   deadLetter?: boolean;
+  /**
+   * Where the bus creates subscriptions (the emulator): start from a new one, named apart, and
+   * delete the ones earlier processes left. The Pub/Sub emulator keeps handing messages to the
+   * streams of a subscriber that was killed (the client opens several) until each one's ack
+   * deadline passes, even on a subscription deleted and created again under the same name; a
+   * restarted embedded stack starts clean instead, since its reconciler re-drives whatever the
+   * previous process left unhandled.
+   */
+  fresh?: boolean;
 };
 
 export interface Subscription {

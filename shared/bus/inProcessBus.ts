@@ -16,7 +16,7 @@ type SubscriptionState = {
   name: string;
   topic: string;
   handler: MessageHandler;
-  options: Required<SubscribeOptions>;
+  options: Required<Omit<SubscribeOptions, 'fresh'>>;
   open: boolean;
 };
 

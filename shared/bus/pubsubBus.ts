@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { DEFAULT_MAX_DELIVERY_ATTEMPTS } from './bus.js';
 import type { Bus, MessageHandler, SubscribeOptions, Subscription } from './bus.js';
@@ -35,13 +36,28 @@ export class PubSubBus implements Bus {
     const pubsub = await this.pubsub();
     const topicHandle = await this.topic(topic);
     const maxDeliveryAttempts = options.maxDeliveryAttempts ?? DEFAULT_MAX_DELIVERY_ATTEMPTS;
+    if (this.autoCreate && options.fresh) {
+      // A new subscription under a name of its own; the ones earlier processes left are deleted.
+      const [existing] = await topicHandle.getSubscriptions();
+      await Promise.all(
+        existing
+          .filter((candidate) => {
+            const short = candidate.name.split('/').pop()!;
+            return short === name || short.startsWith(`${name}~`);
+          })
+          .map((candidate) => candidate.delete().catch(() => undefined)),
+      );
+      name = `${name}~${randomBytes(4).toString('hex')}`;
+    }
     let subscription = pubsub.subscription(name, { flowControl: { maxMessages: 100 } });
     if (this.autoCreate) {
       const [exists] = await subscription.exists();
       if (!exists) {
         const deadLetterTopic = options.deadLetter === false ? undefined : await this.topic(`${topic}-dead-letter`);
         const [created] = await topicHandle.createSubscription(name, {
-          ackDeadlineSeconds: 60,
+          // Short: a message leased to a process that died comes back within seconds; the client
+          // library extends the lease of one still being handled.
+          ackDeadlineSeconds: 10,
           retryPolicy: {
             minimumBackoff: { seconds: Math.max(0, Math.round((options.minBackoffMs ?? 10_000) / 1000)) },
             maximumBackoff: { seconds: Math.max(1, Math.round((options.maxBackoffMs ?? 600_000) / 1000)) },

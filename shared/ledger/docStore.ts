@@ -37,6 +37,12 @@ export interface DocStore {
    * `update` must be pure: it may run more than once.
    */
   update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }>;
+  /**
+   * Sets one field deep inside a document that exists, without reading it (`fields` is the path,
+   * e.g. ['outbox', 'push-received', 'publishedAt']); a no-op when the document is gone. Cheaper
+   * than `update`: no transaction, no read of the whole document.
+   */
+  setField(path: string, fields: readonly string[], value: string | number | boolean): Promise<void>;
   /** Removes the document if present (used to release a claim when the work it guarded failed). */
   delete(path: string): Promise<void>;
   /** The documents of a collection that match, in order, at most `limit` of them. */

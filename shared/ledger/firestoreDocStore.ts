@@ -3,6 +3,7 @@ import type { Doc, DocQuery, DocStore, Updater } from './docStore.js';
 import { splitPath } from './docStore.js';
 
 const ALREADY_EXISTS = 6;
+const NOT_FOUND = 5;
 
 export type FirestoreDocStoreOptions = {
   projectId?: string;
@@ -51,6 +52,15 @@ export class FirestoreDocStore implements DocStore {
       transaction.set(ref, next);
       return { doc: next, changed: true };
     });
+  }
+
+  async setField(path: string, fields: readonly string[], value: string | number | boolean): Promise<void> {
+    const { FieldPath } = await import('@google-cloud/firestore');
+    try {
+      await (await this.db()).doc(this.path(path)).update(new FieldPath(...fields), value);
+    } catch (error) {
+      if ((error as { code?: number }).code !== NOT_FOUND) throw error;
+    }
   }
 
   async delete(path: string): Promise<void> {

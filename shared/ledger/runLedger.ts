@@ -79,6 +79,15 @@ export class RunLedger {
     return { run: doc, changed };
   }
 
+  /**
+   * Notes that outbox entries went out on the bus. The reconciler publishes an entry that was
+   * written but never published at once, and intake tells a redelivery of a push whose event
+   * never went out (the process died first) from a plain duplicate.
+   */
+  async markPublished(runId: string, keys: readonly string[], at: Date): Promise<void> {
+    for (const key of keys) await this.#store.setField(runPath(runId), ['outbox', key, 'publishedAt'], at.toISOString());
+  }
+
   /** Moves one stage of a run forward (see `applyStageUpdate`). For what is not a stage's own outcome: the CLI, sweeps, tests. */
   async recordStage(runId: string, stage: string, update: StageUpdate, plan: StagePlan): Promise<RunRecord | undefined> {
     return (await this.updateRun(runId, (run) => applyStageUpdate(run, stage, update, plan))).run;

@@ -55,6 +55,8 @@ export type OutboxEntry = {
   event: Record<string, unknown>;
   /** When the entry was written. */
   at: string;
+  /** When it was last published; absent while it has only been written (or its publish failed). */
+  publishedAt?: string;
   /** Consumers (stage names) that have handled it, with when. */
   handled?: Record<string, string>;
   /** How often the reconciler has published it again, and when it last did. */

@@ -86,6 +86,14 @@ export class SqliteDocStore implements DocStore {
     });
   }
 
+  setField(path: string, fields: readonly string[], value: string | number | boolean): Promise<void> {
+    return this.exclusive(() => {
+      const { collection, id } = splitPath(path);
+      const jsonPath = `$${fields.map((field) => `."${field.replace(/["\\]/g, '')}"`).join('')}`;
+      this.sql('UPDATE docs SET body = json_set(body, ?, json(?)) WHERE collection = ? AND id = ?').run(jsonPath, JSON.stringify(value), collection, id);
+    });
+  }
+
   delete(path: string): Promise<void> {
     return this.exclusive(() => {
       const { collection, id } = splitPath(path);

@@ -23,6 +23,8 @@ export class Publisher<P extends TopicName> {
     private readonly declared: readonly P[],
     private readonly bus: () => Bus,
     private readonly log: Logger,
+    /** Where a published entry is marked as such (the run ledger). */
+    private readonly markPublished?: (runId: string, keys: string[]) => Promise<void>,
   ) {}
 
   /** Builds and validates an event of a declared topic. */
@@ -31,25 +33,33 @@ export class Publisher<P extends TopicName> {
     return { key, topic, event: makeEvent(topic, input) as EventOf<T> };
   }
 
-  /** Publishes outbox items; resolves with the keys that could not be published (logged, left for the reconciler). */
+  /** Publishes outbox items and marks them published; resolves with the keys that could not be published (logged, left for the reconciler). */
   async send(items: ReadonlyArray<OutboxItem<Extract<P, BatonTopic>>>): Promise<string[]> {
     const failed: string[] = [];
+    const sent = new Map<string, string[]>();
     for (const item of items) {
       this.check(item.topic);
       try {
         await publishOutboxEntry(this.bus(), item.key, { topic: item.topic, event: item.event });
+        sent.set(item.event.runId, [...(sent.get(item.event.runId) ?? []), item.key]);
       } catch (error) {
         failed.push(item.key);
         this.log.warn('failed to publish an event; it stays in the outbox for the reconciler', { stage: this.stage, topic: item.topic, key: item.key, runId: item.event.runId, error });
       }
     }
+    for (const [runId, keys] of sent) {
+      // Only a hint for recovery: a missing mark costs one early re-publish, never an event.
+      await this.markPublished?.(runId, keys).catch((error: unknown) => this.log.warn('failed to mark an event published', { stage: this.stage, runId, keys, error }));
+    }
     return failed;
   }
 
-  /** Publishes an outbox entry again, as it was written (the reconciler). */
+  /** Publishes an outbox entry again, as it was written, and marks it published (the reconciler, a re-driving intake). */
   async republish(key: string, entry: Pick<OutboxEntry, 'topic' | 'event'>): Promise<string> {
     this.check(entry.topic);
-    return publishOutboxEntry(this.bus(), key, entry);
+    const id = await publishOutboxEntry(this.bus(), key, entry);
+    await this.markPublished?.(String(entry.event.runId), [key]).catch((error: unknown) => this.log.warn('failed to mark an event published', { stage: this.stage, key, error }));
+    return id;
   }
 
   /** Publishes raw bytes on a declared topic that is not baton's own (the reconciler re-announcing a build on `cloud-builds`). */

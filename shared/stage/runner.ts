@@ -27,7 +27,7 @@ import type { OutboxItem } from './publisher.js';
 export function stageRuntime<P extends TopicName>(runtime: Runtime, stage: AnyStage, manifest: Manifest): StageRuntime<P> {
   return runtime.service(`stageRuntime:${stage.name}`, () => {
     const log = runtime.log.child({ stage: stage.name });
-    const publisher = new Publisher<P>(stage.name, stage.publishes as readonly P[], () => runtime.bus(), log);
+    const publisher = new Publisher<P>(stage.name, stage.publishes as readonly P[], () => runtime.bus(), log, (runId, keys) => runtime.ledger().markPublished(runId, keys, runtime.now()));
     return {
       mode: runtime.mode,
       env: runtime.env,

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { BusMessage } from '../../shared/bus/bus.js';
 import type { RunLedger } from '../../shared/ledger/runLedger.js';
 import { markHandled } from '../../shared/ledger/runLedger.js';
+import { makeEvent } from '../../shared/contracts/index.js';
+import { runIdFor } from '../../functions/webhookIntake/intake.js';
 import { githubHeaders } from '../../standins/gitHost.js';
 
 /** Webhook requests for the intake tests, built from the documented payloads in test/fixtures/webhook. */
@@ -39,6 +41,8 @@ export type Case = {
    * case is sent: the test, standing in for repoMirror, waits for that.
    */
   taken?: boolean;
+  /** Something the ledger already holds before the request is sent. */
+  prepare?: (ledger: RunLedger) => Promise<void>;
   check?: (body: Record<string, unknown>) => void;
   /**
    * functions-framework parses an application/json body itself before the function runs and
@@ -80,8 +84,24 @@ const redelivery = randomUUID();
 const gitlabRedelivery = randomUUID();
 const strandedDelivery = randomUUID();
 
-/** Deliveries whose run the test's stand-in for repoMirror never takes: the run stays in intake. */
-export const STRANDED = new Set<string>([strandedDelivery]);
+/** Writes a run the way intake does before it publishes, and stops there. */
+async function strandRun(ledger: RunLedger, deliveryId: string): Promise<void> {
+  const push = githubPush();
+  const runId = runIdFor('shop', push.after, 'github', deliveryId);
+  const at = new Date();
+  const order = `${at.toISOString()}~${runId}`;
+  const event = makeEvent('push-received', {
+    runId, pipeline: 'shop', kind: 'app', provider: 'github', deliveryId, repository: 'acme/shop', cloneUrl: push.repository.clone_url, ref: push.ref, branch: 'main',
+    before: push.before, after: push.after, forced: false, created: false, pusher: { name: push.pusher.name }, commits: [], changedPaths: ['src/frontend/main.go'],
+    services: ['frontend'], servicesResolved: true, order,
+  });
+  await ledger.createRun(
+    { runId, pipeline: 'shop', kind: 'app', order, provider: 'github', deliveryId, repository: 'acme/shop', ref: push.ref, branch: 'main', before: push.before, after: push.after, pusher: { name: push.pusher.name }, services: ['frontend'] },
+    at,
+    { intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString() } },
+    { 'push-received': { topic: 'push-received', event, at: at.toISOString() } },
+  );
+}
 
 /** Failure modes first, then the ways a push counts (Kargo's github_test.go style). */
 export const CASES: Case[] = [
@@ -160,13 +180,14 @@ export const CASES: Case[] = [
   { name: 'GitHub push signed with the previous secret (rotation)', request: () => github(githubPush(), { secret: GITHUB_OLD_SECRET }), status: 202, publishes: true },
   { name: 'GitHub push, first delivery', request: () => github(githubPush(), { delivery: redelivery }), status: 202, publishes: true, taken: true },
   { name: 'GitHub redelivery of the same delivery id, after the mirror took the run', request: () => github(githubPush(), { delivery: redelivery }), status: 200, publishes: false, check: (body) => expect(body.duplicate).toBe(true) },
-  { name: 'GitHub push whose run never left intake (nothing took its push-received)', request: () => github(githubPush(), { delivery: strandedDelivery }), status: 202, publishes: true },
   {
-    name: 'GitHub redelivery of that delivery re-drives the run instead of answering duplicate',
+    name: 'GitHub redelivery of a push whose run never left intake (the process died before publishing) re-drives it',
+    // The run as an intake that died right after its ledger write left it: written, never published.
+    prepare: (ledger) => strandRun(ledger, strandedDelivery),
     request: () => github(githubPush(), { delivery: strandedDelivery }),
     status: 202,
     publishes: true,
-    check: (body) => expect(body).toMatchObject({ redriven: true }),
+    check: (body) => expect(body).toMatchObject({ runId: runIdFor('shop', githubPush().after, 'github', strandedDelivery), redriven: true }),
   },
   { name: 'GitHub forced push', request: () => github(githubPush((p) => (p.forced = true))), status: 202, publishes: true },
   { name: 'GitHub new release branch', request: () => github(githubPush((p) => Object.assign(p, { ref: 'refs/heads/release/1.0', created: true, before: ZERO }))), status: 202, publishes: true },
@@ -195,13 +216,9 @@ export const CASES: Case[] = [
   { name: 'GitLab redelivery of the same event UUID', request: () => gitlab(gitlabPush(), { uuid: gitlabRedelivery }), status: 200, publishes: false },
 ];
 
-/**
- * The test's stand-in for repoMirror taking a run, as the stage runner would: it marks the
- * run's push-received handled, except for the STRANDED deliveries. Resolves when it is marked.
- */
+/** The test's stand-in for repoMirror taking a run, as the stage runner would: it marks the run's push-received handled. */
 export async function takeRun(ledger: RunLedger, message: BusMessage): Promise<void> {
   const event = JSON.parse(message.data.toString('utf8')) as { runId: string; deliveryId: string };
-  if (STRANDED.has(event.deliveryId)) return;
   await ledger.updateRun(event.runId, (run) => markHandled(run, 'push-received', 'repoMirror', new Date().toISOString()));
 }
 

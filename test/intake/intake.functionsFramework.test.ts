@@ -48,6 +48,7 @@ const outcomes: Array<{ name: string; publishes: boolean; runId?: string }> = []
 
 describe('webhookIntake through functions-framework', () => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, testCase) => {
+    await testCase.prepare?.(ledger);
     const { headers, body } = testCase.request();
     const response = await request(server).post('/').set(headers).send(body.toString('utf8'));
     expect(response.status).toBe(testCase.status);
@@ -67,12 +68,10 @@ describe('webhookIntake through functions-framework', () => {
     expect(response.status).toBe(413);
   });
 
-  test('exactly one push-received per accepted delivery (and one more for the re-driven one), none for the rest', async () => {
+  test('exactly one push-received per accepted delivery (or re-driven run), none for the rest', async () => {
     const accepted = outcomes.filter((outcome) => outcome.publishes);
     expect(accepted.length).toBe(CASES.filter((c) => c.publishes).length);
-    // The re-driven run is the stranded one: the same run id, the same event, published again.
-    const stranded = outcomes.find((outcome) => outcome.name.startsWith('GitHub push whose run never left intake'))!;
-    expect(outcomes.find((outcome) => outcome.name.startsWith('GitHub redelivery of that delivery re-drives'))?.runId).toBe(stranded.runId);
+    const stranded = outcomes.find((outcome) => outcome.name.includes('never left intake'))!;
     await eventually(() => (received.length >= accepted.length ? true : undefined), 20_000, 'push-received messages');
     // Give any wrongly published extra message time to arrive before counting.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -84,9 +83,8 @@ describe('webhookIntake through functions-framework', () => {
       return decoded.event;
     });
     expect(new Set(events.map((event) => event.runId))).toEqual(new Set(accepted.map((outcome) => outcome.runId)));
-    const redriven = events.filter((event) => event.runId === stranded.runId);
-    expect(redriven).toHaveLength(2);
-    expect(redriven[1]).toEqual(redriven[0]);
+    // The re-driven run's event is the one its intake wrote, published as it was.
+    expect(events.filter((event) => event.runId === stranded.runId)).toHaveLength(1);
 
     const byName = (name: string) => events.find((event) => event.runId === accepted.find((outcome) => outcome.name === name)?.runId)!;
     expect(byName('GitHub push (non-ASCII and emoji in the body)')).toMatchObject({

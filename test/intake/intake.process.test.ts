@@ -65,10 +65,11 @@ afterAll(async () => {
   await ledger.close();
 });
 
-test('exactly one push-received per accepted delivery (a re-drive publishes its run again), none for the rest', async () => {
+test('exactly one push-received per accepted delivery (or re-driven run), none for the rest', async () => {
   let accepted = 0;
   const runs = new Set<string>();
   for (const testCase of CASES) {
+    await testCase.prepare?.(ledger);
     const { headers, body } = testCase.request();
     const response = await fetch(url, { method: 'POST', headers, body: new Uint8Array(body) });
     expect({ name: testCase.name, status: response.status }).toEqual({ name: testCase.name, status: testCase.status });
@@ -81,5 +82,5 @@ test('exactly one push-received per accepted delivery (a re-drive publishes its 
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   expect(received).toHaveLength(accepted);
   expect(new Set(received.map((message) => message.attributes.run_id))).toEqual(runs);
-  expect(runs.size).toBe(accepted - 1);
+  expect(runs.size).toBe(accepted);
 }, 120_000);

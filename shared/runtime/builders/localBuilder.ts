@@ -108,6 +108,8 @@ export class LocalBuilder implements Builder {
       try {
         const job = JSON.parse(await readFile(join(root, buildId, 'job.json'), 'utf8')) as LocalJob;
         if (job.request.runId === request.runId && job.request.service === request.service && job.request.what.kind === request.what.kind) {
+          // Adopted: announce its states from now on, as if this process had started it.
+          this.watch(buildId);
           return { buildId, ...(job.build.logUrl ? { logUrl: job.build.logUrl } : {}) };
         }
       } catch {
