@@ -46,6 +46,8 @@ export type CrashStack = {
   push(round: number): Promise<{ runId: string; after: string }>;
   /** Drives runs to their end: approves when one waits, restarts the stack when it died. */
   finish(runIds: string[], timeoutMs?: number): Promise<RunRecord[]>;
+  /** Approves a run waiting for it, through `baton dev`'s loopback route (the process may die answering). */
+  approve(runId: string): Promise<void>;
   /** Waits for the running process to die (of its crash point); kills it after `ms` if it has not, as a crash at any moment would. */
   dies(ms: number): Promise<void>;
   stop(): Promise<void>;
@@ -131,17 +133,19 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
       const runs = await Promise.all(runIds.map((runId) => ledger.getRun(runId)));
       if (runs.every((run) => run && run.status !== 'running')) return runs as RunRecord[];
       for (const run of runs) {
-        if (run?.status === 'running' && run.stages.approval?.status === 'waiting' && !run.decision) {
-          await fetch(`${url}/_local/decide`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ runId: run.runId, action: 'approve', decider: { id: APPROVER, name: APPROVER, via: 'cli' } }),
-          }).catch(() => undefined);
-        }
+        if (run?.status === 'running' && run.stages.approval?.status === 'waiting' && !run.decision) await approve(run.runId);
       }
       if (Date.now() > deadline) throw new Error(`runs did not end within ${timeoutMs} ms: ${runs.map((run) => `${run?.runId} ${run?.status} ${JSON.stringify(run?.stages)}`).join('\n')}\n${output.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  async function approve(runId: string): Promise<void> {
+    await fetch(`${url}/_local/decide`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ runId, action: 'approve', decider: { id: APPROVER, name: APPROVER, via: 'cli' } }),
+    }).catch(() => undefined);
   }
 
   async function dies(ms: number): Promise<void> {
@@ -180,5 +184,5 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
     }
   };
 
-  return { kind, ws, home, ledger, output, exits, start, push, finish, dies, stop, counts, mirrored };
+  return { kind, ws, home, ledger, output, exits, start, push, finish, approve, dies, stop, counts, mirrored };
 }
