@@ -219,7 +219,9 @@ export class FakeGitHub {
   /** Adds deliveries to a webhook's log (any order; they are listed newest first, by id). */
   addDeliveries(repository: string, hookId: number, deliveries: Array<Partial<FakeDelivery> & { guid: string; status_code: number }>): FakeDelivery[] {
     const list = this.deliveryLog(repository, hookId);
-    const added = deliveries.map((delivery) => ({
+    // GitHub's ids grow with time: number a batch oldest first.
+    const ordered = [...deliveries].sort((a, b) => (a.delivered_at ?? '').localeCompare(b.delivered_at ?? ''));
+    const added = ordered.map((delivery) => ({
       id: delivery.id ?? this.next(),
       guid: delivery.guid,
       delivered_at: delivery.delivered_at ?? new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
@@ -45,6 +46,7 @@ export class FakeGitLab {
   private readonly statusList = new Map<string, FakeGitLabStatus[]>();
   private readonly hookEvents = new Map<string, FakeGitLabHookEvent[]>();
   private failures: Array<{ status: number; times: number }> = [];
+  private readonly resends: Array<{ hook: string; at: number }> = [];
   private sequence = 500;
   private server?: Server;
 
@@ -69,10 +71,10 @@ export class FakeGitLab {
     this.failures.push({ times: 1, ...failure });
   }
 
-  /** Adds webhook events (a push's X-Gitlab-Event-UUID goes in `eventUuid`). */
-  addHookEvents(project: string, hookId: number, events: Array<{ eventUuid: string; responseStatus: number | string; id?: number }>): FakeGitLabHookEvent[] {
+  /** Adds webhook events (`idempotencyKey` defaults to the event UUID). */
+  addHookEvents(project: string, hookId: number, events: Array<{ eventUuid: string; idempotencyKey?: string; responseStatus: number | string; id?: number }>): FakeGitLabHookEvent[] {
     const list = this.events(project, hookId);
-    const added = events.map((event) => this.hookEvent(event.id ?? ++this.sequence, event.eventUuid, String(event.responseStatus)));
+    const added = events.map((event) => this.hookEvent(event.id ?? ++this.sequence, event.eventUuid, String(event.responseStatus), event.idempotencyKey ?? event.eventUuid));
     list.push(...added);
     list.sort((a, b) => b.id - a.id);
     return added;
@@ -88,12 +90,12 @@ export class FakeGitLab {
     });
   }
 
-  private hookEvent(id: number, uuid: string, responseStatus: string): FakeGitLabHookEvent {
+  private hookEvent(id: number, uuid: string, responseStatus: string, idempotencyKey: string): FakeGitLabHookEvent {
     return {
       id,
       url: 'https://baton.example.com/webhookIntake',
       trigger: 'push_hooks',
-      request_headers: { 'Content-Type': 'application/json', 'User-Agent': 'GitLab/17.4.0', 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Event-UUID': uuid, 'X-Gitlab-Token': '[REDACTED]' },
+      request_headers: { 'Content-Type': 'application/json', 'User-Agent': 'GitLab/17.4.0', 'Idempotency-Key': idempotencyKey, 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Event-UUID': uuid, 'X-Gitlab-Token': '[REDACTED]' },
       request_data: { object_kind: 'push', event_name: 'push' },
       response_status: responseStatus,
       execution_duration: 0.05,
@@ -199,9 +201,13 @@ export class FakeGitLab {
       const hookId = Number(m[2]);
       const original = this.events(project, hookId).find((e) => e.id === Number(m![3]));
       if (!original) return reply(404, { message: '404 Not found' });
+      // GitLab: five resends a minute per hook and user.
+      const recent = this.resends.filter((at) => at.hook === `${project}#${hookId}` && Date.now() - at.at < 60_000);
+      if (recent.length >= 5) return reply(429, { message: 'This endpoint has been requested too many times. Try again later.' });
+      this.resends.push({ hook: `${project}#${hookId}`, at: Date.now() });
       this.resent.push({ project, hookId, eventId: original.id });
-      const uuid = original.request_headers['X-Gitlab-Event-UUID']!;
-      this.addHookEvents(project, hookId, [{ eventUuid: uuid, responseStatus: 200 }]);
+      // A resend is a new request: a new event UUID, the same Idempotency-Key.
+      this.addHookEvents(project, hookId, [{ eventUuid: randomUUID(), idempotencyKey: original.request_headers['Idempotency-Key']!, responseStatus: 200 }]);
       return reply(201, { response_status: 200 });
     }
     return violation(404, `no route ${method} ${path} in the GitLab API as documented`);
