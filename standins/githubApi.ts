@@ -207,6 +207,18 @@ export class FakeGitHub {
     return latest;
   }
 
+  /**
+   * The commit's statuses as GitHub's pull request page lists them (latest per context, in the
+   * order the contexts first appeared), one line each: for the demo's end-of-run printout.
+   */
+  statusLines(owner: string, repo: string, sha: string): string[] {
+    const latest = new Map<string, FakeCommitStatus>();
+    for (const status of this.statuses(owner, repo, sha)) latest.set(status.context, status);
+    const width = Math.max(0, ...[...latest.keys()].map((context) => context.length));
+    const mark: Record<string, string> = { success: '✓', failure: '✗', error: '!', pending: '…' };
+    return [...latest.values()].map((status) => `${mark[status.state] ?? ' '} ${status.context.padEnd(width)}  ${status.state.padEnd(7)}  ${status.description ?? ''}`.trimEnd());
+  }
+
   deployments(owner?: string, repo?: string): FakeDeployment[] {
     return this.deploymentList.filter((deployment) => (!owner || deployment.owner === owner) && (!repo || deployment.repo === repo));
   }
