@@ -9,7 +9,7 @@
  * 3. 20 concurrent bumps of different services, from 20 separate instances, on one chart repo:
  *    the total time, and a check that all 20 landed.
  *
- * Needs git and a registry at BATON_REGISTRY (default 127.0.0.1:5000; scripts/registry.sh start).
+ * Needs git and Debian's docker-registry: it starts a registry of its own unless BATON_REGISTRY names one.
  */
 import { execFileSync, execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,15 +26,18 @@ import { OCI_MANIFEST_MEDIA_TYPE, helmConfigJson, helmManifest, publishChart } f
 import { packageChart } from '../domain/chart/package.js';
 import { botCommitMessage } from '../shared/git/botCommit.js';
 import { OciRegistry, sha256Digest } from '../shared/oci/registryClient.js';
+import { startLocalRegistry } from '../local/registry.js';
 
 const run = promisify(execFile);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 15);
 const CONCURRENT = 20;
 const TARGET_RATIO = 1.5;
-const REGISTRY = process.env.BATON_REGISTRY ?? '127.0.0.1:5000';
 const BOT = { name: 'baton-bot', email: 'baton-bot@users.noreply.baton.dev' };
 const CHART_PATH = 'charts/online-boutique';
 const work = mkdtempSync(join(tmpdir(), 'baton-bench-chart-'));
+// Its own registry unless one is given, as the tests do: nothing needs to be running first.
+const ownRegistry = process.env.BATON_REGISTRY ? undefined : await startLocalRegistry(join(work, 'registry'));
+const REGISTRY = process.env.BATON_REGISTRY ?? ownRegistry!.host;
 
 const digest = (seed: string) => `sha256:${createHash('sha256').update(seed).digest('hex')}`;
 const unique = () => randomBytes(4).toString('hex');
@@ -187,5 +190,6 @@ try {
   );
   if (concurrent.landed !== CONCURRENT) process.exitCode = 1;
 } finally {
+  await ownRegistry?.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -16,8 +16,10 @@ import { parseConfig } from '../shared/config/pipelineConfig.js';
 import { githubHeaders, githubPushPayload } from '../standins/gitHost.js';
 import { setLogSink } from '../shared/log/logger.js';
 import { embeddedRuntime } from '../shared/runtime/embeddedRuntime.js';
-import { TARGETS } from '../functions/targets.js';
-import { target as webhookIntake } from '../functions/webhookIntake/index.js';
+import { MANIFEST, STAGES } from '../functions/stages.js';
+import { webhookIntake } from '../functions/webhookIntake/stage.js';
+import { httpStageTarget } from '../shared/stage/runner.js';
+import type { AnyStage } from '../shared/stage/declaration.js';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -151,8 +153,8 @@ async function main(): Promise<void> {
   const onDisk = embeddedRuntime({ env: runtimeEnv, config: parseConfig(CONFIG, 'bench.yaml'), local: { workDir, registry: '127.0.0.1:5000' } });
   const inMemory = embeddedRuntime({ env: runtimeEnv, config: parseConfig(CONFIG, 'bench.yaml'), local: { workDir, registry: '127.0.0.1:5000' }, ledgerFile: ':memory:' });
   const sides = [
-    { name: 'baton intake, SQLite file', ...(await serveHttp([{ method: 'POST', path: '/webhookIntake', target: webhookIntake }], onDisk)), path: 'webhookIntake', results: [] as LoadResult[] },
-    { name: 'baton intake, SQLite :memory:', ...(await serveHttp([{ method: 'POST', path: '/webhookIntake', target: webhookIntake }], inMemory)), path: 'webhookIntake', results: [] as LoadResult[] },
+    { name: 'baton intake, SQLite file', ...(await serveHttp([{ method: 'POST', path: '/webhookIntake', target: httpStageTarget(webhookIntake, onDisk, MANIFEST) }], onDisk)), path: 'webhookIntake', results: [] as LoadResult[] },
+    { name: 'baton intake, SQLite :memory:', ...(await serveHttp([{ method: 'POST', path: '/webhookIntake', target: httpStageTarget(webhookIntake, inMemory, MANIFEST) }], inMemory)), path: 'webhookIntake', results: [] as LoadResult[] },
     { name: 'bare HMAC server (limit)', ...(await bareHmacServer()), path: '', results: [] as LoadResult[] },
   ];
   const urlOf = (side: (typeof sides)[number]) => `${side.url.replace(/\/$/, '')}/${side.path}`;
@@ -197,9 +199,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < 3; i++) floorTimes.push(await firstResponse('hello', 'http', env, port++, hello));
   const floor = median(floorTimes);
   console.log(`time to first response under functions-framework (spawn to first answer, median of 3); floor: a one-line function, ${fmt(floor, 0)} ms:`);
-  for (const { name, trigger } of TARGETS) {
+  for (const { name, trigger } of STAGES as readonly AnyStage[]) {
     const times: number[] = [];
-    for (let i = 0; i < 3; i++) times.push(await firstResponse(name, trigger.kind, env, port++));
+    for (let i = 0; i < 3; i++) times.push(await firstResponse(name, trigger.kind === 'topic' ? 'topic' : 'http', env, port++));
     console.log(`  ${name.padEnd(17)} ${fmt(median(times), 0).padStart(5)} ms   baton's own share ${fmt(median(times) - floor, 0).padStart(4)} ms (target <= 250 ms)`);
   }
   await onDisk.ledger().close();

@@ -1,20 +1,25 @@
 import type { Server } from 'node:http';
 import type { Subscription } from '../shared/bus/bus.js';
-import type { HttpTarget, Route } from '../shared/adapters/http.js';
+import type { Route } from '../shared/adapters/http.js';
 import { serveHttp } from '../shared/adapters/http.js';
-import type { TopicTarget } from '../shared/adapters/topic.js';
-import { topicHandler } from '../shared/adapters/topic.js';
-import type { TopicName } from '../shared/contracts/topics.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
-import { expireStale } from '../domain/approval/expiry.js';
+import type { AnyStage } from '../shared/stage/declaration.js';
+import { isHttpStage, isScheduledStage, isTopicStage } from '../shared/stage/declaration.js';
+import type { Manifest } from '../shared/stage/manifest.js';
+import { httpStageTarget, scheduledStageTick, stageRuntime, topicStageHandler } from '../shared/stage/runner.js';
 import { isLoopbackHost, localApprovalRoutes } from '../domain/approval/localRoutes.js';
+import { decide } from '../domain/approval/decide.js';
+import { expireStale } from '../domain/approval/expiry.js';
 import { decideDepsFor } from '../domain/approval/runtimeDeps.js';
-import { TARGETS } from './targets.js';
+import { approvalCallback } from './approvalCallback/stage.js';
+import { MANIFEST } from './stages.js';
 
 export type EmbeddedStack = {
   /** Base URL; the HTTP targets are at `/<targetName>`, e.g. `/webhookIntake`. */
   url: string;
   server: Server;
+  /** Runs every scheduled stage once now (tests; `baton dev` at start-up). */
+  tick(): Promise<Record<string, Record<string, unknown>>>;
   close(): Promise<void>;
 };
 
@@ -25,53 +30,91 @@ export type StackOptions = {
   subscriptionPrefix?: string;
   /** First redelivery delay; Pub/Sub's own minimum is 10 s, which is long for a local run. */
   minBackoffMs?: number;
-  /** How often undecided approval requests are checked for expiry; 0 turns the sweep off. Default 60 s. */
-  expirySweepMs?: number;
+  /** Scheduled stages' timers; `false` turns them off (tests drive `tick()` themselves). Default on. */
+  schedules?: boolean;
+  /** The stages to run; default every stage of `functions/stages.ts` (a test can add a sample stage). */
+  manifest?: Manifest;
 };
 
 /**
- * Runs every target in one process: each topic target subscribes to its topic on the runtime's
- * bus (in-process, or the Pub/Sub emulator) through the same adapter the deployed functions
- * use, and the HTTP targets are served on localhost. Used by `baton dev`, `baton demo` and the
- * end-to-end tests.
+ * Runs every stage of the manifest in one process: each topic stage subscribes to its topics on
+ * the runtime's bus (in-process, or the Pub/Sub emulator) through the same stage runner the
+ * deployed functions use, the HTTP stages are served on localhost, and the scheduled stages run
+ * on timers, and once at start-up, so a restarted stack re-drives what the last one left in
+ * flight. Used by `baton dev`, `baton demo` and the end-to-end tests.
  */
 export async function startEmbeddedStack(runtime: Runtime, options: StackOptions = {}): Promise<EmbeddedStack> {
+  const manifest = options.manifest ?? MANIFEST;
   const bus = runtime.bus();
   const subscriptions: Subscription[] = [];
   const routes: Route[] = [];
   const prefix = options.subscriptionPrefix ?? 'baton-';
-  for (const { name, trigger } of TARGETS) {
-    const module = (await import(`./${name}/index.js`)) as { target: unknown };
-    if (trigger.kind === 'http') {
-      routes.push({ method: 'POST', path: `/${name}`, target: module.target as HttpTarget });
-    } else {
-      const target = module.target as TopicTarget<TopicName>;
-      subscriptions.push(
-        await bus.subscribe(trigger.topic, `${prefix}${name}`, topicHandler(target, runtime, name), {
-          maxDeliveryAttempts: 5,
-          minBackoffMs: options.minBackoffMs ?? 200,
-          maxBackoffMs: 5_000,
-        }),
-      );
+  const stages = manifest.stages as readonly AnyStage[];
+  for (const stage of stages) {
+    if (isTopicStage(stage)) {
+      for (const topic of stage.trigger.topics) {
+        // One subscription per stage and topic, as Eventarc creates one per trigger.
+        const name = stage.trigger.topics.length === 1 ? `${prefix}${stage.name}` : `${prefix}${stage.name}-${topic}`;
+        subscriptions.push(
+          await bus.subscribe(topic, name, topicStageHandler(stage, topic, runtime, manifest), {
+            maxDeliveryAttempts: stage.maxDeliveryAttempts,
+            minBackoffMs: options.minBackoffMs ?? 200,
+            maxBackoffMs: 5_000,
+          }),
+        );
+      }
+    } else if (isHttpStage(stage)) {
+      routes.push({ method: 'POST', path: `/${stage.name}`, target: httpStageTarget(stage, runtime, manifest) });
     }
   }
+  const scheduled = stages.filter(isScheduledStage).map((stage) => ({ stage, tick: scheduledStageTick(stage, runtime, manifest) }));
   const host = options.host ?? '127.0.0.1';
   // `baton approve|reject|expire` reach the in-process bus through these; only on loopback.
-  if (isLoopbackHost(host)) routes.push(...localApprovalRoutes());
+  if (isLoopbackHost(host) && manifest.find(approvalCallback.name)) {
+    const decideRuntime = stageRuntime<'approval-decided'>(runtime, approvalCallback, manifest);
+    routes.push(
+      ...localApprovalRoutes({
+        decide: (body) => decide(body, decideDepsFor(decideRuntime, 'background')),
+        expire: () => expireStale(decideDepsFor(decideRuntime, 'background')),
+      }),
+    );
+  }
   const { server, url } = await serveHttp(routes, runtime, options.port ?? 0, host);
-  const sweepMs = options.expirySweepMs ?? 60_000;
-  const sweep =
-    sweepMs > 0
-      ? setInterval(() => {
-          expireStale(decideDepsFor(runtime, 'background')).catch((error: unknown) => runtime.log.warn('failed to sweep expired approvals', { error }));
-        }, sweepMs)
-      : undefined;
-  sweep?.unref();
+
+  const runTick = async (startup: boolean) => {
+    const results: Record<string, Record<string, unknown>> = {};
+    for (const { stage, tick } of scheduled) {
+      try {
+        results[stage.name] = await tick({ now: runtime.now(), startup });
+      } catch (error) {
+        runtime.log.warn('a scheduled stage failed; its next tick retries', { stage: stage.name, error });
+      }
+    }
+    return results;
+  };
+  const timers: NodeJS.Timeout[] = [];
+  if (options.schedules !== false) {
+    // Start-up first: re-drive at once what a previous process of this stack left in flight.
+    void runTick(true);
+    for (const { stage, tick } of scheduled) {
+      let running = false;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        tick({ now: runtime.now(), startup: false })
+          .catch((error: unknown) => runtime.log.warn('a scheduled stage failed; its next tick retries', { stage: stage.name, error }))
+          .finally(() => (running = false));
+      }, stage.trigger.embeddedEverySeconds * 1000);
+      timer.unref();
+      timers.push(timer);
+    }
+  }
   return {
     url,
     server,
+    tick: () => runTick(false),
     async close() {
-      if (sweep) clearInterval(sweep);
+      for (const timer of timers) clearInterval(timer);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));

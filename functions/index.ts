@@ -1,50 +1,63 @@
 /**
- * The package `main`: registers every target with functions-framework, so after
- * `npm run build`, `npx functions-framework --target=<name>` serves it. Loading `main` imports
- * nothing but the framework and the target table: each target's adapter, its module and the SDKs
- * it uses are imported on its first request, so a cold start pays only for what that target runs.
+ * The package `main`: registers every stage of `functions/stages.ts` with functions-framework,
+ * so after `npm run build`, `npx functions-framework --target=<name>` serves it. Loading `main`
+ * imports nothing but the framework and the declarations (data and lazy loaders): the stage
+ * runner, the runtime, each stage's handler and the SDKs it uses are imported on its first
+ * request, so a cold start pays only for what that target runs.
  */
 import * as functions from '@google-cloud/functions-framework';
-import type { HttpTarget } from '../shared/adapters/http.js';
-import type { TopicTarget } from '../shared/adapters/topic.js';
 import type { TopicName } from '../shared/contracts/topics.js';
-import type { Runtime } from '../shared/runtime/runtime.js';
-import { TARGETS } from './targets.js';
+import type { AnyScheduledStage, AnyStage } from '../shared/stage/declaration.js';
+import { isHttpStage, isTopicStage } from '../shared/stage/declaration.js';
+import { MANIFEST, STAGES } from './stages.js';
 
-type Handler<A extends unknown[]> = (...args: A) => Promise<void>;
+type Loaded<T> = () => Promise<T>;
 
-/** Builds the real handler on first use and reuses it. */
-function lazy<A extends unknown[]>(build: () => Promise<Handler<A>>): Handler<A> {
-  let handler: Promise<Handler<A>> | undefined;
-  return async (...args: A) => {
-    handler ??= build();
-    handler.catch(() => (handler = undefined));
-    return (await handler)(...args);
+/** Builds something on first use and reuses it; a failed build is tried again next time. */
+function once<T>(build: () => Promise<T>): Loaded<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= build();
+    value.catch(() => (value = undefined));
+    return value;
   };
 }
 
-const runtime = async (): Promise<() => Runtime> => {
-  const { defaultCloudRuntime } = await import('../shared/runtime/cloudRuntime.js');
-  return defaultCloudRuntime;
-};
+const platform = once(async () => {
+  const [runner, http, topic, { defaultCloudRuntime }] = await Promise.all([
+    import('../shared/stage/runner.js'),
+    import('../shared/adapters/http.js'),
+    import('../shared/adapters/topic.js'),
+    import('../shared/runtime/cloudRuntime.js'),
+  ]);
+  return { runner, http, topic, runtime: defaultCloudRuntime };
+});
 
-for (const { name, trigger } of TARGETS) {
-  const load = async () => ((await import(`./${name}/index.js`)) as { target: unknown }).target;
-  if (trigger.kind === 'http') {
-    functions.http(
-      name,
-      lazy(async () => {
-        const [{ functionsFrameworkHttp }, getRuntime] = await Promise.all([import('../shared/adapters/http.js'), runtime()]);
-        return functionsFrameworkHttp(async () => (await load()) as HttpTarget, getRuntime);
-      }),
-    );
+for (const stage of STAGES as readonly AnyStage[]) {
+  if (isTopicStage(stage)) {
+    const topics = stage.trigger.topics as readonly TopicName[];
+    const handlers = new Map<TopicName, ReturnType<Awaited<ReturnType<typeof platform>>['runner']['topicStageHandler']>>();
+    const handler = once(async () => {
+      const { runner, topic, runtime } = await platform();
+      return topic.functionsFrameworkCloudEvent(
+        topics,
+        async (name) => {
+          let forTopic = handlers.get(name);
+          if (!forTopic) handlers.set(name, (forTopic = runner.topicStageHandler(stage, name, runtime(), MANIFEST)));
+          return forTopic;
+        },
+        () => runtime().log,
+        stage.name,
+      );
+    });
+    functions.cloudEvent(stage.name, async (event: unknown) => (await handler())(event as never));
   } else {
-    functions.cloudEvent(
-      name,
-      lazy(async () => {
-        const [{ functionsFrameworkCloudEvent }, getRuntime] = await Promise.all([import('../shared/adapters/topic.js'), runtime()]);
-        return functionsFrameworkCloudEvent(async () => (await load()) as TopicTarget<TopicName>, getRuntime, name);
-      }),
-    );
+    // HTTP stages, and scheduled ones: Cloud Scheduler POSTs to the function (with an OIDC token).
+    const handler = once(async () => {
+      const { runner, http, runtime } = await platform();
+      const target = isHttpStage(stage) ? runner.httpStageTarget(stage, runtime(), MANIFEST) : runner.scheduledTarget(stage as AnyScheduledStage, runtime(), MANIFEST);
+      return http.functionsFrameworkHttp(async () => target, runtime);
+    });
+    functions.http(stage.name, async (req, res) => (await handler())(req as never, res as never));
   }
 }

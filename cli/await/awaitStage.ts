@@ -60,7 +60,7 @@ export type AwaitResult = {
  */
 export async function awaitStage(request: AwaitRequest, deps: AwaitDeps): Promise<AwaitResult> {
   const { runId, stage, service } = request;
-  const { topic } = AWAIT_STAGES[stage];
+  const { topic } = AWAIT_STAGES[stage]!;
   const note = deps.note ?? (() => undefined);
   const watch = new StageWatch(stage, service);
 

@@ -65,6 +65,8 @@ function eventDetails(event: EventOf<StageTopic>): string[] {
         `deploy ${event.status}${event.application ? ` (Argo CD application ${event.application}${event.revision ? ` at ${event.revision}` : ''})` : ''}`,
         ...(event.reason ? [`reason: ${event.reason}`] : []),
       ];
+    default:
+      return [];
   }
 }
 

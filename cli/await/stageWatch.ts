@@ -17,7 +17,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const RUN_ENDING = new Set(['failed', 'rejected', 'expired', 'superseded']);
+const RUN_ENDING = new Set(['failed', 'rejected', 'expired', 'superseded', 'rolled-back']);
 
 /**
  * Decides when one stage of one run has ended, from the two places that can say so: the stage's
@@ -38,7 +38,7 @@ export class StageWatch {
   ) {}
 
   get ledgerStage() {
-    return AWAIT_STAGES[this.stage].ledgerStage;
+    return AWAIT_STAGES[this.stage]!.ledgerStage;
   }
 
   /** The stage's ledger record, when the run has been seen. */
@@ -68,7 +68,8 @@ export class StageWatch {
     if (this.stage === 'build') {
       const end = this.service !== undefined ? this.serviceBuildFromLedger(run) : this.allBuildsFromLedger(run);
       if (end) return end;
-    } else if (record) {
+    } else if (record && !(record.status === 'skipped' && RUN_ENDING.has(run.status))) {
+      // (A stage skipped because the run ended before it is told below, with where it ended.)
       const outcome = ledgerOutcome(this.stage, record.status, RUN_ENDING.has(run.status));
       if (outcome) return { outcome, source: 'ledger', summary: `${this.ledgerStage} ${record.status}${record.detail ? `: ${record.detail}` : ''}` };
     }
@@ -160,5 +161,7 @@ export function eventSummary(event: EventOf<StageTopic>): string {
       return `chart ${event.chart} ${event.chartVersion} published`;
     case 'deploy-finished':
       return `deploy ${event.status}${event.reason ? `: ${event.reason}` : ''}`;
+    default:
+      return event.type;
   }
 }

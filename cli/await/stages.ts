@@ -1,23 +1,25 @@
 import type { BatonTopic, EventOf } from '../../shared/contracts/index.js';
-import type { Stage, StageStatus } from '../../shared/ledger/runLedger.js';
+import type { StageStatus } from '../../shared/ledger/runLedger.js';
+import type { AnyStage } from '../../shared/stage/declaration.js';
+import { STAGES } from '../../functions/stages.js';
 
 /**
- * The stages `baton await` can wait for, as the Jenkinsfile names them, with the topic that
- * announces each one's end and the run-ledger stage that records it.
+ * The stages `baton await` can wait for, as the Jenkinsfile names them: every stage whose
+ * declaration says people watch it (`watch`), with the topic that announces its end and the
+ * run-ledger stage that records it. Derived from `functions/stages.ts`; nothing is listed here.
  */
-export const AWAIT_STAGES = {
-  intake: { topic: 'push-received', ledgerStage: 'intake', defaultTimeoutSeconds: 120 },
-  mirror: { topic: 'source-mirrored', ledgerStage: 'mirror', defaultTimeoutSeconds: 900 },
-  build: { topic: 'build-finished', ledgerStage: 'build', defaultTimeoutSeconds: 3_600 },
-  // An approval request stays open for 24 h by default (`approval.ttlSeconds`); wait a little longer
-  // so the expiry itself is what ends the wait.
-  approve: { topic: 'approval-decided', ledgerStage: 'approval', defaultTimeoutSeconds: 25 * 3_600 },
-  chart: { topic: 'chart-published', ledgerStage: 'chart', defaultTimeoutSeconds: 900 },
-  deploy: { topic: 'deploy-finished', ledgerStage: 'deploy', defaultTimeoutSeconds: 1_800 },
-} as const satisfies Record<string, { topic: BatonTopic; ledgerStage: Stage; defaultTimeoutSeconds: number }>;
+export type AwaitSpec = { topic: BatonTopic; ledgerStage: string; defaultTimeoutSeconds: number };
 
-export type AwaitStage = keyof typeof AWAIT_STAGES;
-export type StageTopic = (typeof AWAIT_STAGES)[AwaitStage]['topic'];
+export function awaitStagesOf(stages: readonly AnyStage[]): Readonly<Record<string, AwaitSpec>> {
+  return Object.fromEntries(
+    stages.flatMap((stage) => (stage.watch && stage.ledgerStage ? [[stage.watch.as, { topic: stage.watch.topic, ledgerStage: stage.ledgerStage, defaultTimeoutSeconds: stage.watch.defaultTimeoutSeconds }]] : [])),
+  );
+}
+
+export const AWAIT_STAGES = awaitStagesOf(STAGES);
+
+export type AwaitStage = string;
+export type StageTopic = BatonTopic;
 
 export function isAwaitStage(value: string): value is AwaitStage {
   return Object.hasOwn(AWAIT_STAGES, value);

@@ -19,7 +19,7 @@ export function awaitSubscriptionName(runId: string, stage: string, service?: st
 }
 
 /**
- * The server-side filter for one run. The emulator accepts it but ignores it (FACTS.md), so it
+ * The server-side filter for one run. The Pub/Sub emulator accepts it but does not apply it, so it
  * only saves traffic deployed; `await` checks `run_id` itself either way. A run id that would need
  * escaping gets no filter rather than a wrong one (filters are limited to 256 bytes).
  */

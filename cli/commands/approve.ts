@@ -5,13 +5,15 @@ import type { SweepResult } from '../../domain/approval/expiry.js';
 import type { LocalDecideBody } from '../../domain/approval/localRoutes.js';
 import { LOCAL_DECIDE_PATH, LOCAL_EXPIRE_PATH } from '../../domain/approval/localRoutes.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
+import type { StageRuntime } from '../../shared/stage/declaration.js';
 import { cliRuntime, devUrl } from '../cliRuntime.js';
 
 /**
  * `baton approve|reject <runId>`: the CLI and Jenkins deciders. Jenkins' input step runs
  * `baton approve "$RUN_ID" --via jenkins --as "$APPROVER"` with the submitter it recorded. Both
  * go through the same `decide()` as Slack, under the same rules; approvers list CLI and Jenkins
- * identities as `cli:<name>` and `jenkins:<user id>` (see domain/approval/identity.ts).
+ * identities as `cli:<name>` and `jenkins:<user id>` (see domain/approval/identity.ts), and
+ * `--as` takes the name with or without that prefix (`--as alice` = `--as cli:alice`).
  *
  * Exit codes: 0 decided, 2 refused (the outcome says why), 1 could not decide (an error).
  * `baton expire` runs the expiry sweep once (deployed: from Cloud Scheduler or Jenkins).
@@ -57,10 +59,17 @@ async function postLocal<T>(env: NodeJS.ProcessEnv, path: string, body: unknown)
   return JSON.parse(text) as T;
 }
 
+/** The CLI decides as the stage that owns the decision would (its declared topics, its ledger stage). */
+async function decidingStage(runtime: Runtime, name: 'approvalCallback' | 'approvalExpiry'): Promise<StageRuntime<'approval-decided'>> {
+  const [{ stageRuntime }, { MANIFEST }] = await Promise.all([import('../../shared/stage/runner.js'), import('../../functions/stages.js')]);
+  return stageRuntime<'approval-decided'>(runtime, MANIFEST.find(name)!, MANIFEST);
+}
+
 /** Decides once and reports; resolves with the exit code. */
 export async function runDecision(options: DecideCommandOptions, env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout): Promise<number> {
   const via = options.via ?? defaultVia(env);
-  const id = options.as ?? defaultIdentity(via, env);
+  // `--as alice` and `--as cli:alice` name the same decider: the approvers list says `cli:alice`.
+  const id = (options.as ?? defaultIdentity(via, env))?.replace(new RegExp(`^${via}:`), '');
   if (!id) throw new Error(`failed to ${options.action}: no decider identity; pass --as <${via === 'jenkins' ? 'jenkins user id' : 'name'}>`);
   const body: LocalDecideBody = { runId: options.runId, action: options.action, decider: { id, name: id, via }, ...(options.reason ? { reason: options.reason } : {}) };
   const runtime = cliRuntime(env);
@@ -69,9 +78,9 @@ export async function runDecision(options: DecideCommandOptions, env: NodeJS.Pro
     // The plain embedded mode: the bus lives inside `baton dev`; ask it to decide.
     outcome = await postLocal<DecisionOutcome>(env, LOCAL_DECIDE_PATH, body);
   } else {
-    const [{ decide }, { decideDepsFor }] = await Promise.all([import('../../domain/approval/decide.js'), import('../../domain/approval/runtimeDeps.js')]);
+    const [{ decide }, { decideDepsFor }, stage] = await Promise.all([import('../../domain/approval/decide.js'), import('../../domain/approval/runtimeDeps.js'), decidingStage(runtime, 'approvalCallback')]);
     try {
-      outcome = await decide(body, decideDepsFor(runtime, 'background'));
+      outcome = await decide(body, decideDepsFor(stage, 'background'));
     } finally {
       await closeRuntime(runtime);
     }
@@ -88,9 +97,9 @@ export async function runExpire(options: { json?: boolean }, env: NodeJS.Process
   if (runtime.mode === 'embedded') {
     result = await postLocal<SweepResult>(env, LOCAL_EXPIRE_PATH, {});
   } else {
-    const [{ expireStale }, { decideDepsFor }] = await Promise.all([import('../../domain/approval/expiry.js'), import('../../domain/approval/runtimeDeps.js')]);
+    const [{ expireStale }, { decideDepsFor }, stage] = await Promise.all([import('../../domain/approval/expiry.js'), import('../../domain/approval/runtimeDeps.js'), decidingStage(runtime, 'approvalExpiry')]);
     try {
-      result = await expireStale(decideDepsFor(runtime, 'background'));
+      result = await expireStale(decideDepsFor(stage, 'background'));
     } finally {
       await closeRuntime(runtime);
     }

@@ -43,7 +43,7 @@ async function runAwait(runId: string, options: AwaitOptions): Promise<number> {
   if (!isAwaitStage(options.stage)) return usage(`unknown stage "${options.stage}": expected one of ${Object.keys(AWAIT_STAGES).join(', ')}`);
   const stage = options.stage;
   if (options.service !== undefined && stage !== 'build') return usage('--service applies to the build stage only');
-  const timeoutSeconds = options.timeout === undefined ? AWAIT_STAGES[stage].defaultTimeoutSeconds : Number(options.timeout);
+  const timeoutSeconds = options.timeout === undefined ? AWAIT_STAGES[stage]!.defaultTimeoutSeconds : Number(options.timeout);
   const pollSeconds = Number(options.poll);
   if (!(timeoutSeconds > 0)) return usage(`--timeout must be a positive number of seconds, not "${options.timeout}"`);
   if (!(pollSeconds > 0)) return usage(`--poll must be a positive number of seconds, not "${options.poll}"`);

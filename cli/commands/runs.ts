@@ -21,10 +21,8 @@ export function register(program: Command): void {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, not "${options.limit}"`);
       await withLedger(async (ledger) => {
-        // Filtering by pipeline happens after the newest-first cut, so read generously.
-        const runs = (await ledger.listRuns(options.pipeline ? Math.max(limit * 10, 200) : limit))
-          .filter((run) => !options.pipeline || run.pipeline === options.pipeline)
-          .slice(0, limit);
+        // Ordered and limited by the store (an index), so this reads `limit` runs, however many there are.
+        const runs = await ledger.listRuns({ limit, ...(options.pipeline ? { pipeline: options.pipeline } : {}) });
         process.stdout.write(options.json ? `${JSON.stringify(runs, null, 2)}\n` : formatRuns(runs));
       });
     });

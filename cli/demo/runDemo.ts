@@ -14,7 +14,7 @@ import { createLogger, setLogSink } from '../../shared/log/logger.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import { startEmbeddedStack } from '../../functions/embeddedStack.js';
 import { pushedCommits } from './gitPush.js';
-import { startLocalRegistry } from './localRegistry.js';
+import { startLocalRegistry } from '../../local/registry.js';
 import { renderSlackMessage } from './slackMessage.js';
 import { summarize } from './summary.js';
 import type { RunSummary } from './summary.js';

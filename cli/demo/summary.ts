@@ -1,6 +1,6 @@
 import type { ChartPublished } from '../../shared/contracts/index.js';
 import type { RunRecord } from '../../shared/ledger/runLedger.js';
-import { STAGES } from '../../shared/ledger/runLedger.js';
+import { MANIFEST } from '../../functions/stages.js';
 
 export type RunSummary = {
   runId: string;
@@ -30,7 +30,7 @@ function stageOk(stage: string, status: string | undefined): boolean {
 
 export function summarize(run: RunRecord, pushedAt: Date, chart?: ChartPublished): RunSummary {
   const stages: RunSummary['stages'] = {};
-  for (const stage of STAGES) {
+  for (const stage of MANIFEST.plan(run)) {
     const record = run.stages[stage];
     stages[stage] = record
       ? { status: record.status, start: record.startedAt, end: record.endedAt, durationMs: span(record.startedAt, record.endedAt), ...(record.detail ? { detail: record.detail } : {}) }
@@ -43,7 +43,7 @@ export function summarize(run: RunRecord, pushedAt: Date, chart?: ChartPublished
   const overheadMs = pushToChartMs !== undefined && buildMs !== undefined && approvalWaitMs !== undefined ? pushToChartMs - buildMs - approvalWaitMs : undefined;
   return {
     runId: run.runId,
-    status: STAGES.every((stage) => stageOk(stage, run.stages[stage]?.status)) ? 'succeeded' : 'failed',
+    status: MANIFEST.plan(run).every((stage) => stageOk(stage, run.stages[stage]?.status)) ? 'succeeded' : 'failed',
     services: Object.keys(run.builds).length ? Object.keys(run.builds).sort() : run.services,
     stages,
     ...(chart ? { chart: { name: chart.chart, version: chart.chartVersion, ociRef: chart.ociRef, digest: chart.manifestDigest, commit: chart.chartCommit } } : {}),

@@ -1,5 +1,5 @@
-import type { RunRecord, Stage } from '../../shared/ledger/runLedger.js';
-import { STAGES } from '../../shared/ledger/runLedger.js';
+import type { RunRecord } from '../../shared/ledger/runLedger.js';
+import { MANIFEST } from '../../functions/stages.js';
 
 const ICON: Record<string, string> = {
   running: '…',
@@ -18,7 +18,7 @@ function duration(startedAt?: string, endedAt?: string, now = Date.now()): strin
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function stageLine(run: RunRecord, stage: Stage): string {
+export function stageLine(run: RunRecord, stage: string): string {
   const record = run.stages[stage];
   if (!record) return `  · ${stage.padEnd(9)} pending`;
   const detail = record.detail ? `  ${record.detail}` : '';
@@ -40,13 +40,13 @@ export class Timeline {
 
   update(run: RunRecord): void {
     if (this.live) {
-      const lines = [`run ${run.runId} · ${run.status}`, ...STAGES.map((stage) => stageLine(run, stage))];
+      const lines = [`run ${run.runId} · ${run.status}`, ...MANIFEST.plan(run).map((stage) => stageLine(run, stage))];
       if (this.drawn) this.out.write(`\x1b[${this.drawn}A`);
       for (const line of lines) this.out.write(`\x1b[2K${line}\n`);
       this.drawn = lines.length;
       return;
     }
-    for (const stage of STAGES) {
+    for (const stage of MANIFEST.plan(run)) {
       const record = run.stages[stage];
       if (!record) continue;
       const key = `${run.runId}:${stage}`;

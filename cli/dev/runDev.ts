@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { startEmbeddedStack } from '../../functions/embeddedStack.js';
+import { loadConfig } from '../../shared/config/pipelineConfig.js';
 import { FakeSlack } from '../../standins/slackApi.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import { batonHome } from '../cliRuntime.js';
-import { startLocalRegistry } from '../demo/localRegistry.js';
+import { startLocalRegistry } from '../../local/registry.js';
 
 /**
  * `baton dev`: the embedded stack, long-running, with its state under `BATON_HOME` (default
@@ -14,6 +15,9 @@ import { startLocalRegistry } from '../demo/localRegistry.js';
 export async function runDev(options: { port: number; duplicate: boolean }): Promise<void> {
   const home = batonHome();
   const env = { ...process.env };
+  // The config first, before anything that keeps the process alive: a bad file or field is
+  // reported (naming both) and the command exits non-zero.
+  const config = loadConfig(env);
   const stops: Array<() => Promise<void>> = [];
   let registry = env.BATON_REGISTRY;
   if (!registry) {
@@ -36,8 +40,7 @@ export async function runDev(options: { port: number; duplicate: boolean }): Pro
     }, 500);
     stops.push(async () => clearInterval(timer));
   }
-  const runtime = embeddedRuntime({ env, local: { workDir: home, registry }, ledgerFile: join(home, 'ledger.sqlite'), bus: { duplicateDeliveries: options.duplicate ? 1 : 0 } });
-  runtime.config(); // fail now, with the file and field, rather than on the first webhook
+  const runtime = embeddedRuntime({ env, config, local: { workDir: home, registry }, ledgerFile: join(home, 'ledger.sqlite'), bus: { duplicateDeliveries: options.duplicate ? 1 : 0 } });
   const stack = await startEmbeddedStack(runtime, { port: options.port });
   process.stdout.write(
     [

@@ -1,5 +1,8 @@
-import { STAGES } from '../../shared/ledger/runLedger.js';
-import type { RunRecord, Stage, StageRecord } from '../../shared/ledger/runLedger.js';
+import type { RunRecord, StageRecord } from '../../shared/ledger/runLedger.js';
+import { MANIFEST } from '../../functions/stages.js';
+
+/** The run's stages in order, as the stage manifest says for its kind. */
+const stagesOf = (run: RunRecord) => MANIFEST.plan(run);
 
 /** Plain-text tables for `baton runs` and `baton status`: fixed columns, no colour, so they read the same in a terminal and in Jenkins' console. */
 
@@ -20,8 +23,8 @@ export function formatDuration(ms: number): string {
 }
 
 /** The furthest stage the run has reached, with its status. */
-export function currentStage(run: RunRecord): { stage: Stage; record: StageRecord } | undefined {
-  for (const stage of [...STAGES].reverse()) {
+export function currentStage(run: RunRecord): { stage: string; record: StageRecord } | undefined {
+  for (const stage of [...stagesOf(run)].reverse()) {
     const record = run.stages[stage];
     if (record) return { stage, record };
   }
@@ -48,12 +51,12 @@ export function formatRuns(runs: RunRecord[]): string {
 /** One run's stage timeline: stage, status, start, duration, detail, then each stage's links and each service's build. */
 export function formatStatus(run: RunRecord, now: Date): string {
   const lines = [
-    `run ${run.runId}: ${run.status}  (pipeline ${run.pipeline}, ${run.kind}, #${run.seq})`,
+    `run ${run.runId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}  (pipeline ${run.pipeline}, ${run.kind})`,
     `commit ${run.after.slice(0, 7)} on ${run.branch} of ${run.repository}, pushed by ${run.pusher.name}${run.headMessage ? `: ${run.headMessage}` : ''}`,
     `services: ${run.services.join(', ') || '(none yet)'}`,
     '',
   ];
-  const rows = STAGES.map((stage) => {
+  const rows = stagesOf(run).map((stage) => {
     const record = run.stages[stage];
     if (!record) return [stage, '-', '', '', ''];
     const end = record.endedAt ? new Date(record.endedAt) : now;
@@ -70,7 +73,11 @@ export function formatStatus(run: RunRecord, now: Date): string {
       if (build.logUrl) lines.push(`    logs: ${build.logUrl}`);
     }
   }
-  const links = STAGES.flatMap((stage) => Object.entries(run.stages[stage]?.links ?? {}).map(([name, url]) => `  ${stage} ${name}: ${url}`));
+  if (run.history.length > 0) {
+    // Repairs, in words: "re-drove source-mirrored to buildTrigger (reconciler, 10:42:07)".
+    lines.push('', 'history:', ...run.history.map((entry) => `  ${entry.at.slice(11, 19)} ${entry.note} (by the ${entry.by} at ${entry.at})`));
+  }
+  const links = stagesOf(run).flatMap((stage) => Object.entries(run.stages[stage]?.links ?? {}).map(([name, url]) => `  ${stage} ${name}: ${url}`));
   if (run.compareUrl) links.unshift(`  compare: ${run.compareUrl}`);
   if (links.length > 0) lines.push('', 'links:', ...links);
   return `${lines.join('\n')}\n`;

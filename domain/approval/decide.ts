@@ -1,28 +1,27 @@
-import type { Bus } from '../../shared/bus/bus.js';
-import { publishEvent } from '../../shared/bus/events.js';
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalDecided, Decider } from '../../shared/contracts/index.js';
+import type { ApprovalRecord, ClosingDecision, DecisionRecord } from '../../shared/ledger/approvals.js';
 import type { RunLedger, RunRecord, StageStatus } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
-import { redactedError } from '../../shared/log/redact.js';
-import { ApprovalStore } from './approvalStore.js';
-import type { ApprovalRecord, ClosingDecision, DecisionRecord } from './approvalStore.js';
+import { crashPoint } from '../../shared/stage/crashPoint.js';
+import type { StageRuntime } from '../../shared/stage/declaration.js';
 import { isApprover, isPusher } from './identity.js';
 import type { DeciderIdentity } from './identity.js';
 import { approvalSettings } from './settings.js';
-import { digestFingerprint, verifyToken } from './token.js';
+import { boundArtifacts, digestFingerprint, verifyToken } from './token.js';
 import type { ApprovalAction } from './token.js';
 
 /**
  * The one decision path. Slack's buttons, `baton approve|reject` and Jenkins' input step (which
  * calls the CLI) all come through `decide()`, so the same rules hold whoever decides: only
  * listed approvers, never a superseded or expired run, optionally never the pusher, and the
- * first decision wins by a create-if-absent claim (`decision:<runId>`), which publishes exactly
- * one `approval-decided`.
+ * first decision wins: it is written on the run, with the approval stage and its
+ * `approval-decided` event, in one conditional write, so a run has exactly one.
  */
 export type DecideDeps = {
   ledger: RunLedger;
-  bus: Bus;
+  /** Records the decision as the approval stage's outcome (the stage runner's `record`). */
+  record: StageRuntime<'approval-decided'>['record'];
   config: BatonConfig;
   /** `SLACK_APPROVERS` (and `SLACK_CHANNEL`): the defaults when a pipeline's config sets none. */
   env: { SLACK_APPROVERS?: string; SLACK_CHANNEL?: string };
@@ -53,7 +52,7 @@ export type DecisionOutcome =
   | { outcome: 'already-decided'; decision: ClosingDecision; decidedBy: Decider; decidedAt: string; message: string }
   | { outcome: 'not-allowed'; message: string }
   | { outcome: 'self-approval'; message: string }
-  | { outcome: 'superseded'; service: string; deployedSeq: number; message: string }
+  | { outcome: 'superseded'; service: string; deployedRun: string; message: string }
   | { outcome: 'expired'; message: string }
   | { outcome: 'bad-token'; reason: string; message: string }
   | { outcome: 'unknown-run'; message: string }
@@ -71,10 +70,6 @@ const STAGE_STATUS: Record<ClosingDecision, StageStatus> = {
   superseded: 'superseded',
 };
 
-export function decisionClaimKey(runId: string): string {
-  return `decision:${runId}`;
-}
-
 function describe(decider: Decider): string {
   return decider.via === 'system' ? 'baton' : `${decider.name ?? decider.id} via ${decider.via}`;
 }
@@ -91,7 +86,7 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
 async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<DecisionOutcome> {
   const { runId, decider } = request;
   const now = deps.now();
-  const approvals = new ApprovalStore(deps.ledger);
+  const approvals = deps.ledger.approvals;
   if (decider.via === 'system') return { outcome: 'not-allowed', message: 'system decisions are made only by the expiry sweep' };
 
   const run = await deps.ledger.getRun(runId);
@@ -102,14 +97,15 @@ async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<Dec
     return { outcome: 'not-allowed', message: `you are not allowed to approve or reject ${run.pipeline} runs` };
   }
 
+  if (run.decision) return alreadyDecided(run.decision);
   const record = await approvals.get(runId);
-  if (!record || record.status === 'posting') return { outcome: 'not-awaiting-approval', message: `run ${runId} is not awaiting approval` };
+  if (!record || record.status === 'posting' || run.status !== 'running') return { outcome: 'not-awaiting-approval', message: `run ${runId} is not awaiting approval${run.status !== 'running' ? ` (it has ${run.status})` : ''}` };
 
   if (request.token !== undefined || decider.via === 'slack') {
     const check = verifyToken(request.token ?? '', deps.tokenSecrets, {
       runId,
       action: request.action,
-      fingerprint: digestFingerprint(record.images),
+      fingerprint: digestFingerprint(boundArtifacts(record.images, record.plan)),
       now,
     });
     // An expired token is handled below with the request's own expiry, which it mirrors.
@@ -118,23 +114,20 @@ async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<Dec
     }
   }
 
-  const earlier = await existingDecision(runId, deps);
-  if (earlier) return alreadyDecided(earlier);
-
   if (now.getTime() >= Date.parse(record.expiresAt)) {
     const closed = await close(run, record, 'expired', SYSTEM_DECIDER, deps);
-    if (!closed.won) return alreadyDecided(closed.existing);
+    if (!closed.won) return lost(runId, closed);
     return { outcome: 'expired', message: `the approval request for run ${runId} expired at ${record.expiresAt}` };
   }
 
   const newer = await newerDeploy(run, record, deps.ledger);
   if (newer) {
-    const closed = await close(run, record, 'superseded', SYSTEM_DECIDER, deps, `service ${newer.service} already runs a newer deploy (#${newer.deployedSeq})`);
-    if (!closed.won) return alreadyDecided(closed.existing);
+    const closed = await close(run, record, 'superseded', SYSTEM_DECIDER, deps, `service ${newer.service} already runs a newer deploy (${newer.deployedRun})`);
+    if (!closed.won) return lost(runId, closed);
     return {
       outcome: 'superseded',
       ...newer,
-      message: `run ${runId} (#${run.seq}) is superseded: ${newer.service} already runs a newer deploy (#${newer.deployedSeq})`,
+      message: `run ${runId} is superseded: ${newer.service} already runs a newer deploy (${newer.deployedRun})`,
     };
   }
 
@@ -151,8 +144,14 @@ async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<Dec
 
   const decision = request.action === 'approve' ? 'approved' : 'rejected';
   const closed = await close(run, record, decision, decider, deps, request.reason);
-  if (!closed.won) return alreadyDecided(closed.existing);
+  if (!closed.won) return lost(runId, closed);
   return { outcome: 'decided', decision, event: closed.event!, message: `${decision} run ${runId} as ${describe(decider)}` };
+}
+
+/** Someone else's decision got there first, or the run ended meanwhile. */
+function lost(runId: string, closed: Extract<Closed, { won: false }>): DecisionOutcome {
+  if (closed.existing) return alreadyDecided(closed.existing);
+  return { outcome: 'not-awaiting-approval', message: `run ${runId} is not awaiting approval (it has ${closed.status ?? 'gone'})` };
 }
 
 function alreadyDecided(existing: DecisionRecord): DecisionOutcome {
@@ -165,30 +164,25 @@ function alreadyDecided(existing: DecisionRecord): DecisionOutcome {
   };
 }
 
-async function existingDecision(runId: string, deps: DecideDeps): Promise<DecisionRecord | undefined> {
-  return deps.ledger.getClaim<DecisionRecord & { key: string; at: string }>(decisionClaimKey(runId));
-}
-
 /** A service of the run that a newer run has already deployed, if any. */
-async function newerDeploy(run: RunRecord, record: ApprovalRecord, ledger: RunLedger): Promise<{ service: string; deployedSeq: number } | undefined> {
+async function newerDeploy(run: RunRecord, record: ApprovalRecord, ledger: RunLedger): Promise<{ service: string; deployedRun: string } | undefined> {
   const services = record.images.length ? record.images.map((image) => image.service) : run.services;
   for (const service of services) {
-    const deployedSeq = await ledger.deployedSeq(run.pipeline, service);
-    if (deployedSeq > record.seq) return { service, deployedSeq };
+    const deployed = await ledger.deployed(run.pipeline, service);
+    if (deployed && deployed.order > record.order) return { service, deployedRun: deployed.runId };
   }
   return undefined;
 }
 
-type Closed = { won: true; event?: ApprovalDecided } | { won: false; existing: DecisionRecord };
+type Closed = { won: true; event?: ApprovalDecided } | { won: false; existing: DecisionRecord | undefined; status: RunRecord['status'] | undefined };
 
 /**
- * Closes the request once: the decision claim first (only one caller wins), then the event,
- * the stage and the message. If publishing fails the claim is released, since nothing has
- * happened yet and the decider can try again; a crash between claim and publish is repaired by
- * the expiry sweep (`republishStuck`).
+ * Closes the request once: the decision, the approval stage and the `approval-decided` event
+ * are one conditional write of the run (the first decision wins; a run that has ended takes
+ * none), published right after. Then the request and the Slack message show it; should the
+ * process die before that, the expiry sweep finishes it, and the reconciler republishes the event.
  */
 async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDecision, decidedBy: Decider, deps: DecideDeps, reason?: string): Promise<Closed> {
-  const key = decisionClaimKey(run.runId);
   const value: DecisionRecord = {
     runId: run.runId,
     decision,
@@ -196,44 +190,45 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDe
     decidedAt: deps.now().toISOString(),
     ...(reason ? { reason } : {}),
   };
-  if (!(await deps.ledger.claim(key, value))) {
-    const existing = await existingDecision(run.runId, deps);
-    // The claim vanishes only when its holder failed to publish and released it; say so plainly.
-    return { won: false, existing: existing ?? { ...value, decidedBy: SYSTEM_DECIDER, decision } };
-  }
-  let event: ApprovalDecided | undefined;
-  try {
-    event = await publishDecision(record, value, deps.bus);
-  } catch (error) {
-    await deps.ledger.releaseClaim(key).catch(() => undefined);
-    throw redactedError(`failed to publish approval-decided for run ${run.runId}`, error);
-  }
-  await finish(run, record, value, deps);
-  return { won: true, event };
+  const { run: after, applied } = await deps.record(run.runId, {
+    status: STAGE_STATUS[decision],
+    detail: `${decision}${decision === 'approved' || decision === 'rejected' ? ` by ${describe(decidedBy)}` : ''}${reason ? `: ${reason}` : ''}`,
+    when: (current) => current.decision === undefined,
+    update: (current) => {
+      current.decision = value;
+      return true;
+    },
+    // A superseded run deploys nothing, so it says nothing.
+    emit:
+      decision === 'superseded'
+        ? []
+        : [
+            {
+              topic: 'approval-decided',
+              input: {
+                runId: record.runId,
+                pipeline: record.pipeline,
+                decision,
+                decidedBy,
+                images: record.images,
+                ...(record.plan ? { plan: record.plan } : {}),
+                sha: record.sha,
+                order: record.order,
+                ...(reason ? { reason } : {}),
+              },
+            },
+          ],
+  });
+  if (!applied) return { won: false, existing: after?.decision, status: after?.status };
+  crashPoint('approval:after-record');
+  await finish(after ?? run, record, value, deps);
+  const event = after?.outbox['approval-decided']?.event as ApprovalDecided | undefined;
+  return { won: true, ...(event ? { event } : {}) };
 }
 
-/** Publishes `approval-decided` for an approved, rejected or expired run (a superseded one deploys nothing and publishes nothing). */
-async function publishDecision(record: ApprovalRecord, decision: DecisionRecord, bus: Bus): Promise<ApprovalDecided | undefined> {
-  if (decision.decision === 'superseded') return undefined;
-  return publishEvent(bus, 'approval-decided', {
-    runId: record.runId,
-    pipeline: record.pipeline,
-    decision: decision.decision,
-    decidedBy: decision.decidedBy,
-    images: record.images,
-    sha: record.sha,
-    seq: record.seq,
-    ...(decision.reason ? { reason: decision.reason } : {}),
-  });
-}
-
-async function finish(run: RunRecord, record: ApprovalRecord, decision: DecisionRecord, deps: DecideDeps): Promise<void> {
-  await deps.ledger.recordStage(run.runId, 'approval', {
-    status: STAGE_STATUS[decision.decision],
-    detail: `${decision.decision}${decision.decision === 'approved' || decision.decision === 'rejected' ? ` by ${describe(decision.decidedBy)}` : ''}${decision.reason ? `: ${decision.reason}` : ''}`,
-    at: new Date(decision.decidedAt),
-  });
-  const closed = (await new ApprovalStore(deps.ledger).markDecided(decision)) ?? record;
+/** Shows a recorded decision on the request and in Slack (repeatable: the expiry sweep finishes interrupted ones). */
+export async function finish(run: RunRecord, record: ApprovalRecord, decision: DecisionRecord, deps: Pick<DecideDeps, 'ledger' | 'onClosed' | 'log'>): Promise<void> {
+  const closed = (await deps.ledger.approvals.markDecided(decision)) ?? record;
   if (deps.onClosed) {
     await deps.onClosed(closed, run, decision).catch((error: unknown) => deps.log.warn('failed to show the decision in Slack', { runId: run.runId, error }));
   }
@@ -242,23 +237,8 @@ async function finish(run: RunRecord, record: ApprovalRecord, decision: Decision
 /** Expires one request (the sweep's path): a no-op when it was decided meanwhile. */
 export async function expireRun(runId: string, deps: DecideDeps): Promise<'expired' | 'not-open'> {
   const run = await deps.ledger.getRun(runId);
-  const record = await new ApprovalStore(deps.ledger).get(runId);
-  if (!run || record?.status !== 'waiting') return 'not-open';
+  const record = await deps.ledger.approvals.get(runId);
+  if (!run || record?.status !== 'waiting' || run.decision) return 'not-open';
   const closed = await close(run, record, 'expired', SYSTEM_DECIDER, deps);
   return closed.won ? 'expired' : 'not-open';
-}
-
-/**
- * Finishes a decision whose claim was taken but whose holder stopped before closing the
- * request (a crash between claim and publish). Republishing is safe: consumers are idempotent.
- */
-export async function republishStuck(runId: string, deps: DecideDeps, olderThanMs: number): Promise<boolean> {
-  const claim = await existingDecision(runId, deps);
-  const record = await new ApprovalStore(deps.ledger).get(runId);
-  const run = await deps.ledger.getRun(runId);
-  if (!claim || !record || !run || record.status !== 'waiting') return false;
-  if (deps.now().getTime() - Date.parse(claim.decidedAt) < olderThanMs) return false;
-  await publishDecision(record, claim, deps.bus);
-  await finish(run, record, claim, deps);
-  return true;
 }

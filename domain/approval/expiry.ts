@@ -1,27 +1,25 @@
-import { ApprovalStore } from './approvalStore.js';
 import type { DecideDeps } from './decide.js';
-import { decisionClaimKey, expireRun, republishStuck } from './decide.js';
-
-/** A decision claimed this long ago but never published is treated as its holder having crashed. */
-export const STUCK_DECISION_MS = 60_000;
+import { expireRun, finish } from './decide.js';
 
 export type SweepResult = { expired: string[]; repaired: string[] };
 
 /**
- * Expires every open approval request past its `expiresAt` (marking the run expired and
- * publishing `approval-decided` with decision `expired`, once), and finishes decisions whose
- * holder stopped between claim and publish. Requests also expire lazily when someone tries to
- * decide after `expiresAt`, so this sweep only has to run now and then: the embedded stack runs
- * it on a timer, `approvalRequest` opportunistically, and deployed a Cloud Scheduler job or
- * Jenkins runs `baton expire`.
+ * Expires every open approval request past its `expiresAt` (the run is marked expired and
+ * `approval-decided` says `expired`, once), and finishes decisions whose request still shows
+ * open (the process stopped between recording a decision and showing it). Requests also expire
+ * lazily when someone tries to decide after `expiresAt`, so this sweep only has to run now and
+ * then: the `approvalExpiry` stage runs it every minute (Cloud Scheduler deployed, a timer in the
+ * embedded stack), and `baton expire` on demand.
  */
 export async function expireStale(deps: DecideDeps): Promise<SweepResult> {
   const result: SweepResult = { expired: [], repaired: [] };
   const now = deps.now().getTime();
-  for (const open of await new ApprovalStore(deps.ledger).listOpen()) {
+  for (const open of await deps.ledger.approvals.listWaiting()) {
     try {
-      if (await deps.ledger.getClaim(decisionClaimKey(open.runId))) {
-        if (await republishStuck(open.runId, deps, STUCK_DECISION_MS)) result.repaired.push(open.runId);
+      const run = await deps.ledger.getRun(open.runId);
+      if (run?.decision) {
+        await finish(run, open, run.decision, deps);
+        result.repaired.push(open.runId);
       } else if (Date.parse(open.expiresAt) <= now && (await expireRun(open.runId, deps)) === 'expired') {
         result.expired.push(open.runId);
       }

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import type { HttpTarget, Route } from '../../shared/adapters/http.js';
 import { Decider } from '../../shared/contracts/index.js';
-import { decide } from './decide.js';
-import { expireStale } from './expiry.js';
-import { decideDepsFor } from './runtimeDeps.js';
+import type { DecisionOutcome } from './decide.js';
+import type { SweepResult } from './expiry.js';
 
 /**
  * The embedded stack's loopback-only routes for `baton approve|reject|expire`. In the plain
@@ -22,22 +21,24 @@ export const LocalDecideBody = z.object({
 });
 export type LocalDecideBody = z.infer<typeof LocalDecideBody>;
 
-const localDecide: HttpTarget = async (request, runtime) => {
-  let body: LocalDecideBody;
-  try {
-    const parsed = LocalDecideBody.safeParse(JSON.parse(request.rawBody.toString('utf8')));
-    if (!parsed.success) return { status: 400, body: { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') } };
-    body = parsed.data;
-  } catch (error) {
-    return { status: 400, body: { error: `body is not JSON: ${(error as Error).message}` } };
-  }
-  const outcome = await decide({ ...body }, decideDepsFor(runtime, 'background'));
-  return { status: 200, body: outcome };
+export type LocalApprovalDeps = {
+  decide: (request: LocalDecideBody) => Promise<DecisionOutcome>;
+  expire: () => Promise<SweepResult>;
 };
 
-const localExpire: HttpTarget = async (_request, runtime) => ({ status: 200, body: await expireStale(decideDepsFor(runtime, 'background')) });
-
-export function localApprovalRoutes(): Route[] {
+export function localApprovalRoutes(deps: LocalApprovalDeps): Route[] {
+  const localDecide: HttpTarget = async (request) => {
+    let body: LocalDecideBody;
+    try {
+      const parsed = LocalDecideBody.safeParse(JSON.parse(request.rawBody.toString('utf8')));
+      if (!parsed.success) return { status: 400, body: { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') } };
+      body = parsed.data;
+    } catch (error) {
+      return { status: 400, body: { error: `body is not JSON: ${(error as Error).message}` } };
+    }
+    return { status: 200, body: await deps.decide(body) };
+  };
+  const localExpire: HttpTarget = async () => ({ status: 200, body: await deps.expire() });
   return [
     { method: 'POST', path: LOCAL_DECIDE_PATH, target: localDecide },
     { method: 'POST', path: LOCAL_EXPIRE_PATH, target: localExpire },

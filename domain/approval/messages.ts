@@ -1,5 +1,5 @@
-import type { Decider } from '../../shared/contracts/index.js';
-import type { ClosingDecision } from './approvalStore.js';
+import type { Decider, PlanSummary } from '../../shared/contracts/index.js';
+import type { ClosingDecision } from '../../shared/ledger/approvals.js';
 
 /**
  * The Slack messages, as Block Kit. Pure functions of what they show, so the demo can print
@@ -14,9 +14,6 @@ export const APPROVE_ACTION = 'baton.approve';
 export const REJECT_ACTION = 'baton.reject';
 export const ACTIONS_BLOCK = 'baton.decision';
 
-/** Terraform plan counts, when a terraform pipeline's build reports them. */
-export type PlanSummary = { add: number; change: number; destroy: number; destroyed?: string[] };
-
 /** Everything a run's messages show. */
 export type RunView = {
   runId: string;
@@ -25,7 +22,6 @@ export type RunView = {
   repository: string;
   branch: string;
   sha: string;
-  seq: number;
   pusher: { name: string; email?: string; username?: string };
   headMessage?: string;
   compareUrl?: string;
@@ -83,7 +79,7 @@ function serviceLines(view: RunView): string {
 }
 
 function linksLine(view: RunView): string {
-  return [view.compareUrl ? link(view.compareUrl, 'Compare changes') : undefined, `run \`${escapeMrkdwn(view.runId)}\` (#${view.seq})`].filter(Boolean).join(' · ');
+  return [view.compareUrl ? link(view.compareUrl, 'Compare changes') : undefined, `run \`${escapeMrkdwn(view.runId)}\``].filter(Boolean).join(' · ');
 }
 
 /** Slack's date token: shown in each reader's time zone, with the ISO time as fallback. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Runtime } from '../../shared/runtime/runtime.js';
 import { registerSecrets } from '../../shared/log/redact.js';
-import type { ApprovalRecord, DecisionRecord } from './approvalStore.js';
+import type { ApprovalRecord, DecisionRecord } from '../../shared/ledger/approvals.js';
+import type { StageRuntime } from '../../shared/stage/declaration.js';
 import type { DecideDeps } from './decide.js';
 import { decidedMessage } from './messages.js';
 import type { RunRecord } from '../../shared/ledger/runLedger.js';
@@ -21,7 +22,7 @@ export type SlackPurpose = 'interactive' | 'background';
  * `interactive` serves the button callback, which must answer within 3 s: short timeouts and no
  * SDK retries. `background` posts from a Pub/Sub handler, where the bus retries anyway.
  */
-export function slackFor(runtime: Runtime, purpose: SlackPurpose): SlackApi | undefined {
+export function slackFor(runtime: Pick<Runtime, 'env' | 'service'>, purpose: SlackPurpose): SlackApi | undefined {
   const token = runtime.env.SLACK_BOT_TOKEN;
   if (!token) return undefined;
   return runtime.service(`slack:${purpose}`, () =>
@@ -38,7 +39,7 @@ export function slackFor(runtime: Runtime, purpose: SlackPurpose): SlackApi | un
  * `BATON_APPROVAL_SECRET`. Deployed it is required. The embedded runtime, where one process
  * posts the buttons and serves the callback, makes up a key for its own lifetime when none is set.
  */
-export function tokenSecretsFor(runtime: Runtime): string[] {
+export function tokenSecretsFor(runtime: Pick<Runtime, 'env' | 'service' | 'mode' | 'log'>): string[] {
   return runtime.service('approval:secrets', () => {
     const configured = approvalSecrets(runtime.env.BATON_APPROVAL_SECRET);
     if (configured.length || runtime.mode !== 'embedded') return configured;
@@ -57,10 +58,11 @@ export function showDecisionInSlack(slack: SlackApi | undefined) {
   };
 }
 
-export function decideDepsFor(runtime: Runtime, purpose: SlackPurpose = 'interactive'): DecideDeps {
-  return runtime.service(`approval:decideDeps:${purpose}`, () => ({
+/** `decide()`'s dependencies for a stage that records approval decisions (approvalCallback, approvalExpiry, the CLI acting as approvalCallback). */
+export function decideDepsFor(runtime: StageRuntime<'approval-decided'>, purpose: SlackPurpose = 'interactive'): DecideDeps {
+  return runtime.service(`approval:decideDeps:${runtime.stage.name}:${purpose}`, () => ({
     ledger: runtime.ledger(),
-    bus: runtime.bus(),
+    record: (runId, outcome) => runtime.record(runId, outcome),
     config: runtime.config(),
     env: { SLACK_APPROVERS: runtime.env.SLACK_APPROVERS, SLACK_CHANNEL: runtime.env.SLACK_CHANNEL },
     tokenSecrets: tokenSecretsFor(runtime),

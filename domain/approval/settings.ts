@@ -1,7 +1,7 @@
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { RunRecord } from '../../shared/ledger/runLedger.js';
-import type { PlanSummary, RunView } from './messages.js';
+import type { RunView } from './messages.js';
 
 export const DEFAULT_TTL_SECONDS = 86_400;
 
@@ -30,8 +30,6 @@ export function approvalSettings(config: BatonConfig, pipelineName: string, env:
   };
 }
 
-/** A service's build as the run records it; `planSummary` is set by terraform builds. */
-type RecordedBuild = RunRecord['builds'][string] & { planSummary?: PlanSummary };
 
 /** What the messages show of a run. */
 export function runView(run: RunRecord): RunView {
@@ -42,19 +40,18 @@ export function runView(run: RunRecord): RunView {
     repository: run.repository,
     branch: run.branch,
     sha: run.after,
-    seq: run.seq,
     pusher: run.pusher,
     headMessage: run.headMessage,
     compareUrl: run.compareUrl,
     services: run.services.map((service) => {
-      const build = run.builds[service] as RecordedBuild | undefined;
+      const build = run.builds[service];
       return {
         service,
         status: build?.status ?? 'pending',
         ...(build?.image ? { image: build.image } : {}),
         ...(build?.logUrl ? { logUrl: build.logUrl } : {}),
         ...(build?.detail ? { detail: build.detail } : {}),
-        ...(build?.planSummary ? { planSummary: build.planSummary } : {}),
+        ...(build?.plan ? { planSummary: build.plan.summary } : {}),
       };
     }),
   };

@@ -29,6 +29,11 @@ export type TokenCheck =
 
 const VERSION = 'v1';
 
+/** What an approval is bound to: the images' digests, and a Terraform run's saved plan by its SHA-256. */
+export function boundArtifacts(images: ReadonlyArray<{ service: string; digest: string }>, plan?: { dir: string; sha256: string }): Array<{ service: string; digest: string }> {
+  return [...images.map(({ service, digest }) => ({ service, digest })), ...(plan ? [{ service: `plan:${plan.dir}`, digest: `sha256:${plan.sha256}` }] : [])];
+}
+
 /** A stable fingerprint of `service=digest` pairs, whatever order they come in. */
 export function digestFingerprint(images: ReadonlyArray<{ service: string; digest: string }>): string {
   const canonical = images

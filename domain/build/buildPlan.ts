@@ -1,5 +1,5 @@
 import type { Pipeline, ServiceConfig } from '../../shared/config/pipelineConfig.js';
-import type { ImageBuild } from './builder.js';
+import type { ImageBuild } from '../../shared/runtime/builders/builder.js';
 
 /**
  * Pure naming rules for builds: the image a service's build produces, where its Dockerfile is,
@@ -21,9 +21,9 @@ export function imageBuildFor(imageRepository: string, service: ServiceConfig, s
   };
 }
 
-/** The image repository root for a pipeline: `build.imageRepository`, or the local registry in the embedded runtime. */
-export function imageRepositoryFor(pipeline: Pipeline, localRegistry?: string): string | undefined {
-  return pipeline.build?.imageRepository ?? (localRegistry ? `${localRegistry}/${pipeline.name}` : undefined);
+/** The image repository root for a pipeline: `build.imageRepository`, or under the builder's default root (the local registry). */
+export function imageRepositoryFor(pipeline: Pipeline, defaultRoot?: string): string | undefined {
+  return pipeline.build?.imageRepository ?? (defaultRoot ? `${defaultRoot}/${pipeline.name}` : undefined);
 }
 
 /** Cloud Build tags allow `[A-Za-z0-9_.-]`, start with a word character, and are at most 128 long. */

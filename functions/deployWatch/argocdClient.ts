@@ -1,7 +1,7 @@
 import { redactedError } from '../../shared/log/redact.js';
 
 /**
- * A small Argo CD API client: the two calls deployWatch needs. `GET /api/v1/applications/{name}`
+ * A small Argo CD API client: the calls deployWatch needs. `GET /api/v1/applications/{name}`
  * returns the Application; with `?refresh=normal` Argo CD also re-reads its sources at once
  * instead of at its next poll (2–3 minutes). Authenticated with a bearer token
  * (`ARGOCD_AUTH_TOKEN`, the name the argocd CLI uses); the token never reaches an error.
@@ -62,6 +62,40 @@ export function applicationStatus(app: ApplicationJson): ApplicationStatus {
 
 export type ArgoCdClientOptions = { fetch?: typeof fetch; requestTimeoutMs?: number };
 
+/** `v1alpha1ResourceRef`: identifies one live Kubernetes object. */
+export type ResourceRef = { group?: string; version?: string; kind?: string; namespace?: string; name?: string; uid?: string };
+
+/**
+ * `v1alpha1ResourceNode` (argo-cd `assets/swagger.json`): a live object of the Application and
+ * its children. The API embeds the ResourceRef inline (Go `json:",inline"`, as the UI's
+ * `ResourceNode extends ResourceRef` reads it); the swagger document draws it as a nested
+ * `resourceRef`, so both forms are read. For a Pod, `images` are its containers' images as the
+ * spec names them, and `networkingInfo.labels` its labels.
+ */
+export type ResourceNode = ResourceRef & {
+  parentRefs?: ResourceRef[];
+  info?: Array<{ name?: string; value?: string }>;
+  networkingInfo?: { labels?: Record<string, string>; targetLabels?: Record<string, string>; targetRefs?: ResourceRef[]; externalURLs?: string[] };
+  images?: string[];
+  health?: { status?: string; message?: string };
+  resourceVersion?: string;
+  createdAt?: string;
+};
+
+/** `v1alpha1ApplicationTree`: the Application's live objects (`nodes`), plus orphans when the project asks for them. */
+export type ApplicationTree = { nodes: ResourceNode[]; orphanedNodes: ResourceNode[] };
+
+type ResourceNodeJson = ResourceNode & { resourceRef?: ResourceRef };
+
+function resourceNode(node: ResourceNodeJson): ResourceNode {
+  const { resourceRef, ...rest } = node;
+  return resourceRef ? { ...resourceRef, ...rest } : rest;
+}
+
+export function applicationTree(json: { nodes?: ResourceNodeJson[] | null; orphanedNodes?: ResourceNodeJson[] | null }): ApplicationTree {
+  return { nodes: (json.nodes ?? []).map(resourceNode), orphanedNodes: (json.orphanedNodes ?? []).map(resourceNode) };
+}
+
 export class ArgoCdClient {
   private readonly base: string;
   private readonly fetchImpl: typeof fetch;
@@ -84,6 +118,28 @@ export class ArgoCdClient {
 
   status(application: string): Promise<ApplicationStatus> {
     return this.get(application, 'read');
+  }
+
+  /**
+   * The Application's live objects (`GET /api/v1/applications/{name}/resource-tree`), with the
+   * images each Pod runs: what `liveImagesMatch` compares with the release.
+   */
+  async resourceTree(application: string): Promise<ApplicationTree> {
+    const url = `${this.base}/api/v1/applications/${encodeURIComponent(application)}/resource-tree`;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw redactedError(`failed to read the resource tree of Argo CD application ${application}`, error);
+    }
+    if (!response.ok) {
+      const detail = (await response.text().catch(() => '')).slice(0, 200);
+      throw new ArgoCdApiError(redactedError(`failed to read the resource tree of Argo CD application ${application}: HTTP ${response.status}`, detail || undefined).message, response.status);
+    }
+    return applicationTree((await response.json()) as Parameters<typeof applicationTree>[0]);
   }
 
   private async get(application: string, verb: string, query = ''): Promise<ApplicationStatus> {

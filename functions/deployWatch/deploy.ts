@@ -1,51 +1,47 @@
 import type { ArgoCdClient } from './argocdClient.js';
-import type { Bus } from '../../shared/bus/bus.js';
-import { deployFinishedKey, publishOnce } from '../../shared/bus/publishOnce.js';
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { ChartPublished } from '../../shared/contracts/index.js';
-import type { RunLedger, StageStatus } from '../../shared/ledger/runLedger.js';
+import type { RunLedger, RunRecord, StageStatus } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
-import { recordDeployHealth } from './deployHealth.js';
+import type { Outcome } from '../../shared/stage/outcome.js';
+import { result } from '../../shared/stage/outcome.js';
 import type { Verdict } from './watch.js';
 import { watchApplication } from './watch.js';
 
 /**
  * deployWatch: on `chart-published`, ask Argo CD to refresh the Application now and wait for
- * its verdict, then publish `deploy-finished` once per run. Without Argo CD configured (the
- * embedded demo) the deploy is `skipped`, and says why. The one `deploy-finished` log line
- * carries the fields Terraform's DORA log-based metrics filter on.
+ * its verdict, then say `deploy-finished`, once per run. Without Argo CD configured (the
+ * embedded demo) the deploy is `skipped`, and says why.
  */
 export type DeployWatchDeps = {
   config: BatonConfig;
   ledger: RunLedger;
-  bus: Bus;
   log: Logger;
   /** An Argo CD client for a server URL, or undefined when no token is available. */
   argocd: (url: string) => ArgoCdClient | undefined;
   now: () => Date;
   sleep?: (ms: number) => Promise<void>;
+  progress: (detail: string, links?: Record<string, string>) => Promise<void>;
 };
 
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_POLL_SECONDS = 5;
 const STAGE_STATUS: Record<Verdict['status'], StageStatus> = { synced: 'succeeded', skipped: 'skipped', degraded: 'failed', timeout: 'failed', failed: 'failed' };
 
-export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps): Promise<void> {
+type Result = Outcome<'deploy-finished'>;
+
+export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps): Promise<Result> {
   const log = deps.log.child({ stage: 'deploy', runId: event.runId, pipeline: event.pipeline });
-  if (await deps.ledger.getClaim(deployFinishedKey(event.runId))) {
-    log.info('ignored a redelivered chart-published: this run\'s deploy is already reported');
-    return;
-  }
+  const run = await deps.ledger.getRun(event.runId);
+  if (run?.outbox['deploy-finished']) return result.none("this run's deploy is already reported");
   const argo = findPipeline(deps.config, event.pipeline)?.deploy?.argocd;
-  if (!argo) return finish(event, { status: 'skipped', reason: `no Argo CD configured for pipeline ${event.pipeline}` }, undefined, deps, log);
+  if (!argo) return finish(event, { status: 'skipped', reason: `no Argo CD configured for pipeline ${event.pipeline}` }, undefined, run, deps, log);
 
   const client = deps.argocd(argo.url);
-  if (!client) return finish(event, { status: 'failed', reason: 'ARGOCD_AUTH_TOKEN is not set; deployWatch cannot ask Argo CD' }, argo, deps, log);
-  await deps.ledger.recordStage(event.runId, 'deploy', {
-    status: 'running',
-    detail: `waiting for Argo CD application ${argo.application} to sync ${event.chart} ${event.chartVersion}`,
-    links: { argocd: `${argo.url.replace(/\/+$/, '')}/applications/${argo.application}` },
+  if (!client) return finish(event, { status: 'failed', reason: 'ARGOCD_AUTH_TOKEN is not set; deployWatch cannot ask Argo CD' }, argo, run, deps, log);
+  await deps.progress(`waiting for Argo CD application ${argo.application} to sync ${event.chart} ${event.chartVersion}`, {
+    argocd: `${argo.url.replace(/\/+$/, '')}/applications/${argo.application}`,
   });
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const verdict = await watchApplication(client, event, {
@@ -55,45 +51,47 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
     now: () => deps.now().getTime(),
     sleep,
   });
-  return finish(event, verdict, argo, deps, log);
+  return finish(event, verdict, argo, run, deps, log);
 }
 
-async function finish(event: ChartPublished, verdict: Verdict, argo: { application: string } | undefined, deps: DeployWatchDeps, log: Logger): Promise<void> {
-  const published = await publishOnce(
-    deps,
-    deployFinishedKey(event.runId),
-    'deploy-finished',
-    {
-      runId: event.runId,
-      pipeline: event.pipeline,
+/**
+ * The deploy's outcome and its one `deploy-finished`. The log line carries the fields
+ * Terraform's DORA log-based metrics filter on (lead time, time to restore).
+ */
+async function finish(event: ChartPublished, verdict: Verdict, argo: { application: string } | undefined, run: RunRecord | undefined, deps: DeployWatchDeps, log: Logger): Promise<Result> {
+  // Once per run: only the delivery whose outcome is recorded counts the deploy and logs it.
+  const onRecorded = async () => {
+    const now = deps.now();
+    const restoreSeconds = verdict.status === 'skipped' ? undefined : await deps.ledger.recordDeployHealth(event.pipeline, verdict.status !== 'synced', now);
+    const fields = {
+      event: 'deploy-finished',
       status: verdict.status,
-      ...(argo ? { application: argo.application } : {}),
+      pipeline: event.pipeline,
+      runId: event.runId,
+      ...(run ? { leadTimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(run.createdAt)) / 1000)) } : {}),
+      ...(restoreSeconds !== undefined ? { restoreSeconds } : {}),
       ...(verdict.revision ? { revision: verdict.revision } : {}),
       ...(verdict.reason ? { reason: verdict.reason } : {}),
-    },
-    { status: verdict.status },
-  );
-  if (!published) {
-    log.info('another delivery already reported this run\'s deploy');
-    return;
-  }
-  await deps.ledger.recordStage(event.runId, 'deploy', {
+    };
+    if (verdict.status === 'synced' || verdict.status === 'skipped') log.info('deploy finished', fields);
+    else log.warn('deploy finished', fields);
+  };
+  return {
+    onRecorded,
     status: STAGE_STATUS[verdict.status],
     detail: verdict.reason ?? `Argo CD synced ${event.chart} at ${verdict.revision}`,
-  });
-  const now = deps.now();
-  const run = await deps.ledger.getRun(event.runId);
-  const restoreSeconds = await recordDeployHealth(deps.ledger, event.pipeline, verdict.status, now);
-  const fields = {
-    event: 'deploy-finished',
-    status: verdict.status,
-    pipeline: event.pipeline,
-    runId: event.runId,
-    ...(run ? { leadTimeSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(run.createdAt)) / 1000)) } : {}),
-    ...(restoreSeconds !== undefined ? { restoreSeconds } : {}),
-    ...(verdict.revision ? { revision: verdict.revision } : {}),
-    ...(verdict.reason ? { reason: verdict.reason } : {}),
+    emit: [
+      {
+        topic: 'deploy-finished',
+        input: {
+          runId: event.runId,
+          pipeline: event.pipeline,
+          status: verdict.status,
+          ...(argo ? { application: argo.application } : {}),
+          ...(verdict.revision ? { revision: verdict.revision } : {}),
+          ...(verdict.reason ? { reason: verdict.reason } : {}),
+        },
+      },
+    ],
   };
-  if (verdict.status === 'synced' || verdict.status === 'skipped') log.info('deploy finished', fields);
-  else log.warn('deploy finished', fields);
 }

@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -6,7 +8,10 @@ import { ZERO_SHA } from '../../shared/contracts/envelope.js';
 import { GitError, gitRunner } from '../../shared/git/gitRunner.js';
 import type { GitRunner } from '../../shared/git/gitRunner.js';
 import { KeyedMutex } from '../../shared/git/keyedMutex.js';
+import { PermanentError } from '../../shared/stage/outcome.js';
 import { stripCredentials } from '../../shared/git/gitAuth.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * Mirrors one pushed ref to the backup remote, paying for the pushed delta, not the repository.
@@ -70,11 +75,20 @@ export type MirrorResult = {
   cache: GitRunner;
 };
 
-/** A failure that retrying will not fix (the commit is not in the source, the URL is malformed). */
-export class PermanentMirrorError extends Error {
+/** A failure that retrying will not fix (the commit is not in the source, a ref git refuses): the runner fails the stage at once. */
+export class PermanentMirrorError extends PermanentError {
   constructor(message: string) {
     super(message);
     this.name = 'PermanentMirrorError';
+  }
+}
+
+/** A ref git itself refuses (`git check-ref-format`) can never be fetched or pushed: permanent. */
+async function checkRefName(ref: string): Promise<void> {
+  try {
+    await execFileAsync('git', ['check-ref-format', ref]);
+  } catch {
+    throw new PermanentMirrorError(`failed to mirror ${JSON.stringify(ref)}: git refuses it as a ref name, so it can never be fetched or pushed`);
   }
 }
 
@@ -87,6 +101,7 @@ export function cacheDirFor(cacheRoot: string, mirrorUrl: string): string {
 }
 
 export async function mirrorRef(request: MirrorRequest): Promise<MirrorResult> {
+  await checkRefName(request.ref);
   const dir = cacheDirFor(request.cacheRoot, request.mirrorUrl);
   return caches.run(dir, async () => {
     await ensureCache(dir);

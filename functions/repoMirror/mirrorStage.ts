@@ -1,21 +1,19 @@
-import type { Bus } from '../../shared/bus/bus.js';
-import { publishEvent } from '../../shared/bus/events.js';
-import { DEFAULT_MAX_DELIVERY_ATTEMPTS } from '../../shared/bus/bus.js';
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
-import { ConfigError, affectedServices, findPipeline, requireKey } from '../../shared/config/pipelineConfig.js';
+import { affectedServices, findPipeline, requireKey } from '../../shared/config/pipelineConfig.js';
 import type { PushReceived } from '../../shared/contracts/index.js';
 import { ZERO_SHA } from '../../shared/contracts/index.js';
 import { authModeFor, gitAuthEnv, stripCredentials } from '../../shared/git/gitAuth.js';
 import type { GitAuthMode } from '../../shared/git/gitAuth.js';
-import { PermanentMirrorError, changedPaths, mergeBase } from './mirror.js';
+import { changedPaths, mergeBase } from './mirror.js';
 import type { MirrorRequest, MirrorResult } from './mirror.js';
-import type { RunLedger, Stage } from '../../shared/ledger/runLedger.js';
+import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
+import { crashPoint } from '../../shared/stage/crashPoint.js';
+import type { Outcome } from '../../shared/stage/outcome.js';
+import { PermanentError, result } from '../../shared/stage/outcome.js';
 
 export type MirrorStageDeps = {
   config: BatonConfig;
-  ledger: RunLedger;
-  bus: Bus;
   log: Logger;
   /** The mirror operation (`mirrorRef`); injected so the stage can be driven without git. */
   mirror: (request: MirrorRequest) => Promise<MirrorResult>;
@@ -23,95 +21,65 @@ export type MirrorStageDeps = {
   accessToken: () => Promise<string | undefined>;
   /** Where the per-mirror cache repositories live (warm instances reuse them). */
   cacheRoot: string;
+  /** Records the stage as running, with what it does. */
+  progress: (detail: string) => Promise<void>;
 };
-
-export type DeliveryInfo = { deliveryAttempt: number };
-
-const STAGE = 'mirror' as const;
-const LATER_STAGES: Stage[] = ['build', 'approval', 'chart', 'deploy'];
 
 /**
  * repoMirror: copies the pushed commit to the backup remote, works out the affected services
- * when intake could not, and publishes `source-mirrored` with the exact sha, once per run.
+ * when intake could not, and says `source-mirrored` with the exact sha.
  *
- * Idempotent: the git work is a no-op when the mirror already holds the commit, and the publish
- * is guarded by a claim. Transient failures throw (the bus redelivers); permanent ones (a missing
- * config key, a commit the source does not have) are recorded as failed and acked.
+ * Idempotent: the git work is a no-op when the mirror already holds the commit, and the runner
+ * writes `source-mirrored` to the run's outbox once. Transient failures throw (the bus
+ * redelivers); permanent ones (a missing config key, a commit the source does not have, a ref
+ * git refuses) are PermanentErrors, which fail the stage at once.
  */
-export async function handlePushReceived(event: PushReceived, delivery: DeliveryInfo, deps: MirrorStageDeps): Promise<void> {
+export async function handlePushReceived(event: PushReceived, deps: MirrorStageDeps): Promise<Outcome<'source-mirrored'>> {
   const log = deps.log.child({ stage: 'repoMirror', runId: event.runId, pipeline: event.pipeline });
-  const publishedKey = `source-mirrored:${event.runId}`;
-  if (await deps.ledger.getClaim(publishedKey)) {
-    log.info('ignored a redelivered push: the run is already mirrored');
-    return;
-  }
-
   const pipeline = findPipeline(deps.config, event.pipeline);
-  if (!pipeline) return fail(deps, event, log, `pipeline "${event.pipeline}" is no longer in ${deps.config.file}`);
-  let mirrorUrl: string;
-  try {
-    mirrorUrl = requireKey(deps.config, pipeline, 'mirror.url', pipeline.mirror?.url, 'repoMirror');
-  } catch (error) {
-    if (error instanceof ConfigError) return fail(deps, event, log, error.message);
-    throw error;
-  }
+  if (!pipeline) throw new PermanentError(`pipeline "${event.pipeline}" is no longer in ${deps.config.file}`);
+  const mirrorUrl = requireKey(deps.config, pipeline, 'mirror.url', pipeline.mirror?.url, 'repoMirror');
   const sourceUrl = pipeline.source?.url ?? event.cloneUrl;
-  await deps.ledger.recordStage(event.runId, STAGE, { status: 'running', detail: `mirroring ${event.after.slice(0, 7)} to ${stripCredentials(mirrorUrl)}` });
+  await deps.progress(`mirroring ${event.after.slice(0, 7)} to ${stripCredentials(mirrorUrl)}`);
 
-  let result: MirrorResult;
-  try {
-    result = await deps.mirror(await mirrorRequest(deps, pipeline, event, sourceUrl, mirrorUrl));
-  } catch (error) {
-    if (error instanceof PermanentMirrorError) return fail(deps, event, log, error.message);
-    // Transient (network, auth, a race that kept losing): the bus redelivers. On the last attempt
-    // the run's timeline says so, since the message is about to be dead-lettered.
-    if (delivery.deliveryAttempt >= DEFAULT_MAX_DELIVERY_ATTEMPTS) {
-      await deps.ledger.recordStage(event.runId, STAGE, { status: 'failed', detail: (error as Error).message });
-    }
-    log.warn('failed to mirror; the push will be redelivered', { error, deliveryAttempt: delivery.deliveryAttempt });
-    throw error;
-  }
-  log.info('mirrored the push', { outcome: result.outcome, fullCopy: result.fullCopy, rewritten: result.rewritten, sha: event.after, ref: event.ref });
+  crashPoint('mirror:before-push');
+  const mirrored = await deps.mirror(await mirrorRequest(deps, pipeline, event, sourceUrl, mirrorUrl));
+  crashPoint('mirror:after-push');
+  log.info('mirrored the push', { outcome: mirrored.outcome, fullCopy: mirrored.fullCopy, rewritten: mirrored.rewritten, sha: event.after, ref: event.ref });
 
   // A Terraform run plans its directory whatever the services say; an app run builds services.
-  const services = event.kind === 'terraform' || event.servicesResolved ? event.services : await resolveServices(pipeline, event, result, log);
-  const detail = mirrorDetail(event, result);
+  const services = event.kind === 'terraform' || event.servicesResolved ? event.services : await resolveServices(pipeline, event, mirrored, log);
+  const setServices = (run: RunRecord) => {
+    if (sameList(run.services, services)) return false;
+    run.services = services;
+    return true;
+  };
+  const detail = mirrorDetail(event, mirrored);
   if (services.length === 0 && event.kind === 'app') {
-    // Nothing to build: the run ends here. Later stages are recorded as skipped so the timeline
-    // (and `baton await`) shows a finished run, and nothing further is published.
-    if (!(await deps.ledger.claim(publishedKey, { services: [] }))) return;
-    await deps.ledger.updateRun(event.runId, (run) => ({ ...run, services: [] }));
-    await deps.ledger.recordStage(event.runId, STAGE, { status: 'succeeded', detail });
-    for (const stage of LATER_STAGES) await deps.ledger.recordStage(event.runId, stage, { status: 'skipped', detail: 'no service is affected by the push' });
+    // Nothing to build: the run ends here, its later stages skipped, and nothing is published.
     log.info('no service is affected; the run ends after the mirror');
-    return;
+    return result.succeeded(detail, { update: setServices, skipRest: 'no service is affected by the push' });
   }
-
-  if (!(await deps.ledger.claim(publishedKey, { services }))) {
-    log.info('ignored a concurrent redelivery: the run is already mirrored');
-    return;
-  }
-  try {
-    await deps.ledger.updateRun(event.runId, (run) => (sameList(run.services, services) ? undefined : { ...run, services }));
-    // The ledger is written before the event goes out, so every later stage (and Jenkins) finds
-    // the mirror finished; a failed publish is retried by redelivery, which finds it so too.
-    await deps.ledger.recordStage(event.runId, STAGE, { status: 'succeeded', detail });
-    await publishEvent(deps.bus, 'source-mirrored', {
-      runId: event.runId,
-      pipeline: event.pipeline,
-      kind: event.kind,
-      repository: event.repository,
-      ref: event.ref,
-      sha: event.after,
-      before: event.before,
-      mirrorUrl: stripCredentials(mirrorUrl),
-      services,
-      seq: event.seq,
-    });
-  } catch (error) {
-    await deps.ledger.releaseClaim(publishedKey).catch(() => undefined);
-    throw error;
-  }
+  return result.succeeded(detail, {
+    update: setServices,
+    emit: [
+      {
+        topic: 'source-mirrored',
+        input: {
+          runId: event.runId,
+          pipeline: event.pipeline,
+          kind: event.kind,
+          repository: event.repository,
+          ref: event.ref,
+          sha: event.after,
+          before: event.before,
+          mirrorUrl: stripCredentials(mirrorUrl),
+          services,
+          order: event.order,
+        },
+      },
+    ],
+  });
 }
 
 async function mirrorRequest(deps: MirrorStageDeps, pipeline: Pipeline, event: PushReceived, sourceUrl: string, mirrorUrl: string): Promise<MirrorRequest> {
@@ -152,11 +120,6 @@ async function resolveServices(pipeline: Pipeline, event: PushReceived, result: 
   const services = affectedServices(pipeline, paths);
   log.info('worked out the affected services from git', { services, changedPaths: paths.length, reason: event.unresolvedReason });
   return services;
-}
-
-async function fail(deps: MirrorStageDeps, event: PushReceived, log: Logger, reason: string): Promise<void> {
-  log.error('failed to mirror; not retrying', { reason });
-  await deps.ledger.recordStage(event.runId, STAGE, { status: 'failed', detail: reason });
 }
 
 function mirrorDetail(event: PushReceived, result: MirrorResult): string {

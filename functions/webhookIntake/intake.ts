@@ -1,10 +1,11 @@
-import type { Bus } from '../../shared/bus/bus.js';
-import { publishEvent } from '../../shared/bus/events.js';
+import { createHash } from 'node:crypto';
 import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.js';
 import { affectedServices, matchPipeline } from '../../shared/config/pipelineConfig.js';
 import type { HttpRequest, HttpResponse } from '../../shared/adapters/http.js';
 import { isBotCommit } from '../../shared/git/botCommit.js';
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
+import { crashPoint } from '../../shared/stage/crashPoint.js';
+import type { OutboxItem, Publisher } from '../../shared/stage/publisher.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { PushReceived } from '../../shared/contracts/index.js';
 import type { NormalizedPush, WebhookReceiver } from './receiver.js';
@@ -14,8 +15,9 @@ export type IntakeDeps = {
   receivers: WebhookReceiver[];
   config: BatonConfig;
   ledger: RunLedger;
-  bus: Bus;
+  publisher: Publisher<'push-received'>;
   log: Logger;
+  now: () => Date;
   /** Called after a run is published (Jenkins' remote trigger); its failure never fails the webhook. */
   onRunStarted?: (event: PushReceived, pipeline: Pipeline) => Promise<void>;
 };
@@ -26,8 +28,9 @@ const ignored = (reason: string): HttpResponse => json(200, { ignored: reason })
 /**
  * Webhook intake: verify against the raw body before anything is parsed, then decide whether
  * the push starts a run. Every refusal is a 4xx with a JSON error; every push that does not
- * count is a 2xx that publishes nothing; a redelivery is a 2xx that publishes nothing. Only a
- * new, verified push that a pipeline lists is published, exactly once, as `push-received`.
+ * count is a 2xx that publishes nothing; a redelivery is a 2xx that publishes nothing, unless
+ * its run never left intake, which it re-drives. Only a new, verified push that a pipeline
+ * lists starts a run, and its `push-received` is written with it.
  */
 export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Promise<HttpResponse> {
   const { headers, rawBody } = request;
@@ -68,45 +71,18 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
   }
   const { pipeline, branch, services, unresolvedReason } = decision;
 
-  // The delivery is claimed, the run numbered and created in one transaction before anything
-  // is published, so a redelivery (same id) can never start a second run; if publishing then
-  // fails, the delivery is released so the host's redelivery can start it.
-  let run: RunRecord | undefined;
+  // One create-if-absent write of a document of the run's own holds the run, its intake stage and
+  // its push-received event (the outbox): a redelivery (same delivery id, so the same run id)
+  // finds it, and nothing is shared between pushes, so a burst never contends.
+  const at = deps.now();
+  const runId = runIdFor(pipeline.name, push.after, receiver.provider, deliveryId);
+  const order = `${at.toISOString()}~${runId}`;
+  let item: OutboxItem<'push-received'>;
+  let created: boolean;
+  let run: RunRecord;
   try {
-    run = await deps.ledger.startRun(
-      { provider: receiver.provider, deliveryId },
-      (seq) => ({
-        runId: `${pipeline.name}-${seq}-${push.after.slice(0, 7)}`,
-        pipeline: pipeline.name,
-        kind: pipeline.kind,
-        seq,
-        provider: receiver.provider,
-        deliveryId,
-        repository: push.repository,
-        ref: push.ref,
-        branch,
-        before: push.before,
-        after: push.after,
-        pusher: push.pusher,
-        headMessage: push.commits.at(-1)?.message.split('\n')[0],
-        compareUrl: push.compareUrl,
-        services,
-      }),
-      (_run, at) => ({ intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } }),
-    );
-  } catch (error) {
-    log.error('failed to record the run; the delivery can be retried', { deliveryId, error });
-    return json(503, { error: 'failed to start the run; redeliver the webhook' });
-  }
-  if (!run) {
-    log.info('ignored a redelivered webhook', { deliveryId });
-    return json(200, { duplicate: true, deliveryId });
-  }
-  const runLog = log.child({ runId: run.runId, pipeline: pipeline.name });
-  let published: PushReceived;
-  try {
-    published = await publishEvent(deps.bus, 'push-received', {
-      runId: run.runId,
+    item = deps.publisher.event('push-received', {
+      runId,
       pipeline: pipeline.name,
       kind: pipeline.kind,
       provider: receiver.provider,
@@ -126,21 +102,66 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
       servicesResolved: unresolvedReason === undefined,
       ...(unresolvedReason ? { unresolvedReason } : {}),
       ...(push.compareUrl ? { compareUrl: push.compareUrl } : {}),
-      seq: run.seq,
+      order,
+      at: at.toISOString(),
     });
+    ({ created, run } = await deps.ledger.createRun(
+      {
+        runId,
+        pipeline: pipeline.name,
+        kind: pipeline.kind,
+        order,
+        provider: receiver.provider,
+        deliveryId,
+        repository: push.repository,
+        ref: push.ref,
+        branch,
+        before: push.before,
+        after: push.after,
+        pusher: push.pusher,
+        headMessage: push.commits.at(-1)?.message.split('\n')[0],
+        ...(push.compareUrl ? { compareUrl: push.compareUrl } : {}),
+        services,
+      },
+      at,
+      { intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } },
+      { [item.key]: { topic: item.topic, event: item.event, at: at.toISOString() } },
+    ));
   } catch (error) {
-    await deps.ledger.releaseDelivery(receiver.provider, deliveryId).catch(() => undefined);
-    await deps.ledger
-      .updateRun(run.runId, (current) => ({ ...current, status: 'failed', stages: { ...current.stages, intake: { ...current.stages.intake!, status: 'failed', detail: 'could not publish push-received; redeliver the webhook' } } }))
-      .catch(() => undefined);
-    runLog.error('failed to publish push-received; the delivery can be retried', { deliveryId, error });
+    log.error('failed to record the run; the delivery can be retried', { deliveryId, error });
     return json(503, { error: 'failed to start the run; redeliver the webhook' });
   }
-  runLog.info('accepted a push', { deliveryId, services, servicesResolved: published.servicesResolved, unresolvedReason });
-  if (deps.onRunStarted) {
-    await deps.onRunStarted(published, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));
+  crashPoint('intake:after-ledger-write');
+  const runLog = log.child({ runId, pipeline: pipeline.name });
+  if (!created) {
+    const entry = run.outbox[item.key];
+    const leftIntake = !entry || Object.keys(entry.handled ?? {}).length > 0 || run.stages.mirror !== undefined || run.status !== 'running';
+    if (leftIntake) {
+      runLog.info('ignored a redelivered webhook', { deliveryId });
+      return json(200, { duplicate: true, deliveryId, runId });
+    }
+    // The run was accepted but never left intake (the process died before publishing, or the
+    // message was lost): the redelivery drives it on instead of being answered as a duplicate.
+    await deps.publisher.send([{ key: item.key, topic: item.topic, event: entry.event as PushReceived }]);
+    runLog.warn('a redelivered webhook re-drove a run that never left intake', { deliveryId });
+    return json(202, { runId, redriven: true });
   }
-  return json(202, { runId: run.runId });
+  // A failed publish leaves the event in the run's outbox: the reconciler publishes it again, and
+  // so does a redelivery of this webhook. The push is accepted either way.
+  if ((await deps.publisher.send([item])).length) runLog.warn('accepted a push whose event could not be published yet', { deliveryId });
+  runLog.info('accepted a push', { deliveryId, services, servicesResolved: unresolvedReason === undefined, unresolvedReason });
+  if (deps.onRunStarted) {
+    await deps.onRunStarted(item.event, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));
+  }
+  return json(202, { runId });
+}
+
+/**
+ * A run's id follows from its delivery, so a redelivery names the same run: the pipeline, the
+ * short sha for people, and a hash of the host's delivery id to tell two pushes of one commit apart.
+ */
+export function runIdFor(pipeline: string, sha: string, provider: string, deliveryId: string): string {
+  return `${pipeline}-${sha.slice(0, 7)}-${createHash('sha256').update(`${provider}:${deliveryId}`).digest('hex').slice(0, 8)}`;
 }
 
 /**

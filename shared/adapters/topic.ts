@@ -1,28 +1,7 @@
-import { eventConsumer } from '../bus/events.js';
-import type { EventContext } from '../bus/events.js';
-import type { MessageHandler } from '../bus/bus.js';
-import type { EventOf, TopicName } from '../contracts/index.js';
-import type { Runtime } from '../runtime/runtime.js';
-
-/** A Pub/Sub-triggered stage: the topic it consumes and its handler. */
-export type TopicTarget<T extends TopicName> = {
-  topic: T;
-  handle(event: EventOf<T>, context: EventContext, runtime: Runtime): Promise<void>;
-};
-
-/**
- * The bus handler for a topic target, shared by both runtimes: validates the message against
- * its topic's contract, logs and acks one that can never be valid, and lets a handler error
- * propagate so the message is redelivered (and, after the allowed attempts, dead-lettered).
- */
-export function topicHandler<T extends TopicName>(target: TopicTarget<T>, runtime: Runtime, stageName: string): MessageHandler {
-  const log = runtime.log.child({ stage: stageName });
-  return eventConsumer(
-    target.topic,
-    (event, context) => target.handle(event, context, runtime),
-    (message, error) => log.warn('ignored a message that does not match its contract', { topic: target.topic, messageId: message.id, runId: message.attributes.run_id, reason: error }),
-  );
-}
+import type { BusMessage, MessageHandler } from '../bus/bus.js';
+import { CLOUD_BUILD_TOPIC, isTopicName } from '../contracts/topics.js';
+import type { TopicName } from '../contracts/topics.js';
+import type { Logger } from '../log/logger.js';
 
 /** The Pub/Sub push body that functions-framework turns into a `messagePublished` CloudEvent. */
 type MessagePublishedData = {
@@ -32,27 +11,47 @@ type MessagePublishedData = {
 };
 
 /**
- * Adapts a topic target to functions-framework's `cloudEvent` signature
- * (`google.cloud.pubsub.topic.v1.messagePublished`). The target module is imported on the
- * first event, so a cold start loads only this target's code and SDKs.
+ * Which of a stage's topics a CloudEvent came from. Eventarc names the topic in the event's
+ * `source` (`//pubsub.googleapis.com/projects/P/topics/T`); a plain push has only the message,
+ * whose `type` attribute baton sets on everything it publishes (Cloud Build's own messages carry
+ * `buildId` and `status` instead).
  */
-export function functionsFrameworkCloudEvent<T extends TopicName>(load: () => Promise<TopicTarget<T>>, runtime: () => Runtime, stageName: string) {
-  let handler: Promise<MessageHandler> | undefined;
-  return async (cloudEvent: { id?: string; data?: unknown }): Promise<void> => {
-    const rt = runtime();
+export function topicOfCloudEvent(topics: readonly TopicName[], source: string | undefined, attributes: Record<string, string>): TopicName | undefined {
+  if (topics.length === 1) return topics[0];
+  const fromSource = /\/topics\/([^/]+)$/.exec(source ?? '')?.[1];
+  if (fromSource && isTopicName(fromSource) && topics.includes(fromSource)) return fromSource;
+  const fromType = attributes.type;
+  if (fromType && isTopicName(fromType) && topics.includes(fromType)) return fromType;
+  if (!fromType && attributes.buildId && topics.includes(CLOUD_BUILD_TOPIC)) return CLOUD_BUILD_TOPIC;
+  return undefined;
+}
+
+/**
+ * Adapts a topic stage to functions-framework's `cloudEvent` signature
+ * (`google.cloud.pubsub.topic.v1.messagePublished`): unwraps the Pub/Sub message and hands it to
+ * the stage runner's handler for its topic. A throw makes Eventarc redeliver it.
+ */
+export function functionsFrameworkCloudEvent(topics: readonly TopicName[], handlerFor: (topic: TopicName) => Promise<MessageHandler>, log: () => Logger, stageName: string) {
+  return async (cloudEvent: { id?: string; source?: string; data?: unknown }): Promise<void> => {
     const data = (cloudEvent.data ?? {}) as MessagePublishedData;
     const message = data.message;
     if (!message) {
-      rt.log.warn('ignored an event that is not a Pub/Sub messagePublished CloudEvent', { stage: stageName, eventId: cloudEvent.id });
+      log().warn('ignored an event that is not a Pub/Sub messagePublished CloudEvent', { stage: stageName, eventId: cloudEvent.id });
       return;
     }
-    handler ??= load().then((target) => topicHandler(target, rt, stageName));
-    await (await handler)({
+    const attributes = message.attributes ?? {};
+    const topic = topicOfCloudEvent(topics, cloudEvent.source, attributes);
+    if (!topic) {
+      log().warn('ignored an event from a topic this stage does not consume', { stage: stageName, eventId: cloudEvent.id, source: cloudEvent.source });
+      return;
+    }
+    const busMessage: BusMessage = {
       id: message.messageId ?? message.message_id ?? cloudEvent.id ?? '',
       data: Buffer.from(message.data ?? '', 'base64'),
-      attributes: message.attributes ?? {},
+      attributes,
       deliveryAttempt: data.deliveryAttempt ?? 1,
       publishTime: message.publishTime ? new Date(message.publishTime) : new Date(),
-    });
+    };
+    await (await handlerFor(topic))(busMessage);
   };
 }

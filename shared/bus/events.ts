@@ -1,18 +1,12 @@
 import type { z } from 'zod';
-import { TOPIC_SCHEMAS, makeEvent } from '../contracts/index.js';
-import type { BatonTopic, EventInput, EventOf, TopicName } from '../contracts/index.js';
-import type { Bus, BusMessage, MessageHandler } from './bus.js';
+import { TOPIC_SCHEMAS } from '../contracts/index.js';
+import type { EventOf, TopicName } from '../contracts/index.js';
 
 /**
- * Typed publishing and consuming on top of the raw bus: the contract is validated on both
- * sides, and the attributes every baton message carries (`type`, `run_id`) are set here once.
+ * Decoding on top of the raw bus: a message's data is validated against its topic's contract
+ * before anyone acts on it. Publishing goes through a stage's `Publisher` and the run's outbox
+ * (`shared/stage/publisher.ts`), which sets the attributes every baton message carries.
  */
-export async function publishEvent<T extends BatonTopic>(bus: Bus, topic: T, input: EventInput<T>): Promise<EventOf<T>> {
-  const event = makeEvent(topic, input);
-  await bus.publish(topic, Buffer.from(JSON.stringify(event)), { type: topic, run_id: event.runId });
-  return event;
-}
-
 export type DecodeResult<T extends TopicName> = { ok: true; event: EventOf<T> } | { ok: false; error: string };
 
 /** Parses and validates one message's data against its topic's schema. Never throws. */
@@ -30,27 +24,4 @@ export function decodeEvent<T extends TopicName>(topic: T, data: Buffer | string
     return { ok: false, error: `does not match the ${topic} contract: ${issues.join('; ')}` };
   }
   return { ok: true, event: result.data as EventOf<T> };
-}
-
-export type EventContext = { messageId: string; deliveryAttempt: number; attributes: Record<string, string> };
-export type EventHandler<T extends TopicName> = (event: EventOf<T>, context: EventContext) => Promise<void>;
-
-/**
- * Wraps a typed handler as a bus handler. A message that can never be valid is reported and
- * acked (retrying would not fix it); an error from the handler itself propagates so the bus
- * redelivers, and after the allowed attempts dead-letters it.
- */
-export function eventConsumer<T extends TopicName>(
-  topic: T,
-  handler: EventHandler<T>,
-  onInvalid: (message: BusMessage, error: string) => void,
-): MessageHandler {
-  return async (message) => {
-    const decoded = decodeEvent(topic, message.data);
-    if (!decoded.ok) {
-      onInvalid(message, decoded.error);
-      return;
-    }
-    await handler(decoded.event, { messageId: message.id, deliveryAttempt: message.deliveryAttempt, attributes: message.attributes });
-  };
 }

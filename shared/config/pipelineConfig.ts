@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import picomatch from 'picomatch';
+import { PermanentError } from '../stage/outcome.js';
 
 /**
  * The pipeline config (`BATON_CONFIG`, YAML). DESIGN.md fixes `pipelines[].name`,
@@ -120,8 +121,8 @@ export type BatonConfig = z.infer<typeof BatonConfigSchema> & { file: string };
 export type Pipeline = z.infer<typeof PipelineConfig>;
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 
-/** A config mistake, always naming the file and the field. */
-export class ConfigError extends Error {
+/** A config mistake, always naming the file and the field. Retrying cannot fix it. */
+export class ConfigError extends PermanentError {
   constructor(
     readonly file: string,
     readonly field: string,
@@ -152,6 +153,17 @@ export function parseConfig(text: string, file: string): BatonConfig {
   result.data.pipelines.forEach((pipeline, index) => {
     if (names.has(pipeline.name)) throw new ConfigError(file, `pipelines[${index}].name`, `duplicate pipeline name "${pipeline.name}"`);
     names.add(pipeline.name);
+    // Compile every glob now: a glob that cannot compile (`[`) is a config error at load, not a
+    // refused webhook later.
+    for (const field of ['branches', 'tags'] as const) {
+      (pipeline[field] ?? []).forEach((glob, globIndex) => {
+        try {
+          picomatch(glob, GLOB_OPTIONS);
+        } catch (error) {
+          throw new ConfigError(file, `pipelines[${index}].${field}[${globIndex}]`, `the glob ${JSON.stringify(glob)} does not compile: ${(error as Error).message}`);
+        }
+      });
+    }
     const services = new Set<string>();
     pipeline.services.forEach((service, serviceIndex) => {
       if (services.has(service.name)) throw new ConfigError(file, `pipelines[${index}].services[${serviceIndex}].name`, `duplicate service "${service.name}"`);
@@ -187,13 +199,16 @@ export function findPipeline(config: BatonConfig, name: string): Pipeline | unde
   return config.pipelines.find((pipeline) => pipeline.name === name);
 }
 
+/** Unbalanced brackets are errors, not literal characters: a typo must not silently match nothing. */
+const GLOB_OPTIONS = { dot: true, strictBrackets: true } as const;
+
 /** Compiled branch and tag globs, once per pipeline: compiling them is most of a match's cost. */
 const matchers = new WeakMap<Pipeline, { branch: (name: string) => boolean; tag: (name: string) => boolean }>();
 
 function matcherFor(pipeline: Pipeline) {
   let matcher = matchers.get(pipeline);
   if (!matcher) {
-    const compile = (globs: string[] | undefined) => (globs?.length ? picomatch(globs, { dot: true }) : () => false);
+    const compile = (globs: string[] | undefined) => (globs?.length ? picomatch(globs, GLOB_OPTIONS) : () => false);
     matcher = { branch: compile(pipeline.branches), tag: compile(pipeline.tags) };
     matchers.set(pipeline, matcher);
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * Cloud Build's own notification on the `cloud-builds` topic: `data` is the Build resource as
- * JSON, the attributes are `buildId` and `status` (FACTS.md, Cloud Build). Only the fields baton
+ * JSON, the attributes are `buildId` and `status` (Cloud Build docs, "Subscribing to build notifications"). Only the fields baton
  * reads are declared; the rest pass through untouched, since Google adds fields over time.
  */
 export const BUILD_STATUSES = [

@@ -38,3 +38,33 @@ export const BuiltImage = z.object({
   digest: Digest,
 });
 export type BuiltImage = z.infer<typeof BuiltImage>;
+
+/**
+ * Where a run stands in its pipeline's order of receipt: the ISO-8601 time intake accepted the
+ * push, then the run id as a tiebreak, so plain string comparison orders runs. It replaces a
+ * per-pipeline counter, which every intake would have had to write (one hot document).
+ */
+export const RunOrder = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z~.+$/, 'expected <ISO-8601 UTC time>~<runId>');
+export type RunOrder = z.infer<typeof RunOrder>;
+
+/** What a Terraform plan would do: the counts `terraform plan` prints (a replacement is one add and one destroy). */
+export const PlanSummary = z.object({
+  add: z.number().int().nonnegative(),
+  change: z.number().int().nonnegative(),
+  destroy: z.number().int().nonnegative(),
+  /** Addresses of the resources the plan destroys (at most 40). */
+  destroyed: z.array(z.string()),
+});
+export type PlanSummary = z.infer<typeof PlanSummary>;
+
+/** A Terraform run's saved plan: what its approval is bound to and what the apply runs, byte for byte. */
+export const SavedPlan = z.object({
+  /** Root module directory inside the repository. */
+  dir: z.string(),
+  /** Where the plan file is kept, `gs://<bucket>/<runId>/tfplan`. */
+  location: z.string().regex(/^gs:\/\//, 'expected a gs:// location'),
+  /** SHA-256 (hex) of the plan file. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 hex characters'),
+  summary: PlanSummary,
+});
+export type SavedPlan = z.infer<typeof SavedPlan>;

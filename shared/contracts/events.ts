@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BuiltImage, Sha, envelope } from './envelope.js';
+import { BuiltImage, RunOrder, SavedPlan, Sha, envelope } from './envelope.js';
 import { TERMINAL_BUILD_STATUSES } from './cloudBuild.js';
 
 /**
@@ -42,7 +42,7 @@ export type PushedCommit = z.infer<typeof PushedCommit>;
 export const UnresolvedReason = z.enum(['truncated', 'forced', 'created']);
 
 /** `push-received`: a verified push that a pipeline lists; the start of a run. */
-export const PushReceived = envelope('push-received', 1).extend({
+export const PushReceived = envelope('push-received', 2).extend({
   /** Name of the pipeline (config `pipelines[].name`) the push belongs to. */
   pipeline: z.string(),
   /** Pipeline kind: an application build, or a Terraform plan/apply. */
@@ -81,13 +81,13 @@ export const PushReceived = envelope('push-received', 1).extend({
   unresolvedReason: UnresolvedReason.optional(),
   /** Compare view on the git host, for people. */
   compareUrl: z.string().optional(),
-  /** Per-pipeline run sequence, increasing with each accepted push; orders deploys. */
-  seq: z.number().int().positive(),
+  /** The run's place in its pipeline's order of receipt; orders deploys. */
+  order: RunOrder,
 });
 export type PushReceived = z.infer<typeof PushReceived>;
 
 /** `source-mirrored`: the exact pushed commit is in the backup remote; builds read from there. */
-export const SourceMirrored = envelope('source-mirrored', 1).extend({
+export const SourceMirrored = envelope('source-mirrored', 2).extend({
   /** Pipeline name. */
   pipeline: z.string(),
   /** Pipeline kind. */
@@ -104,8 +104,8 @@ export const SourceMirrored = envelope('source-mirrored', 1).extend({
   mirrorUrl: z.string(),
   /** Services to build, from the push or worked out from `git diff before..sha`. */
   services: z.array(z.string()),
-  /** Run sequence (copied from `push-received`). */
-  seq: z.number().int().positive(),
+  /** Run order (copied from `push-received`). */
+  order: RunOrder,
 });
 export type SourceMirrored = z.infer<typeof SourceMirrored>;
 
@@ -133,7 +133,7 @@ export const BuildStarted = envelope('build-started', 1).extend({
 export type BuildStarted = z.infer<typeof BuildStarted>;
 
 /** `build-finished`: one service's build reached a terminal state. */
-export const BuildFinished = envelope('build-finished', 1).extend({
+export const BuildFinished = envelope('build-finished', 2).extend({
   /** Pipeline name. */
   pipeline: z.string(),
   /** Service that was built. */
@@ -144,35 +144,32 @@ export const BuildFinished = envelope('build-finished', 1).extend({
   status: z.enum(TERMINAL_BUILD_STATUSES),
   /** Commit that was built. */
   sha: Sha,
-  /** The pushed image, confirmed in the registry; present exactly when status is SUCCESS. */
+  /** Image builds only: the pushed image, confirmed in the registry; present exactly when status is SUCCESS. */
   image: BuiltImage.optional(),
   /** Link to the build logs. */
   logUrl: z.string().optional(),
   /** Why it failed, timed out or was cancelled. */
   detail: z.string().optional(),
-  /**
-   * Terraform pipelines only: what the saved plan would do, so the approval message can show it.
-   * `destroyed` lists the addresses of resources the plan destroys.
-   */
-  planSummary: z
-    .object({ add: z.number().int().nonnegative(), change: z.number().int().nonnegative(), destroy: z.number().int().nonnegative(), destroyed: z.array(z.string()).optional() })
-    .optional(),
+  /** Terraform plan builds only: the saved plan, present exactly when status is SUCCESS. */
+  plan: SavedPlan.optional(),
 });
 export type BuildFinished = z.infer<typeof BuildFinished>;
 
 /** `approval-requested`: the Slack approval message is out. */
-export const ApprovalRequested = envelope('approval-requested', 1).extend({
+export const ApprovalRequested = envelope('approval-requested', 2).extend({
   /** Pipeline name. */
   pipeline: z.string(),
   /** Slack channel id the message went to. */
   channel: z.string(),
   /** Slack message timestamp (its id within the channel). */
   ts: z.string(),
-  /** The images the approval covers, with the digests shown. */
-  images: z.array(BuiltImage).min(1),
+  /** The images the approval covers, with the digests shown (none for a Terraform run). */
+  images: z.array(BuiltImage),
+  /** Terraform runs: the saved plan the approval covers. */
+  plan: SavedPlan.optional(),
   /** When the request expires undecided (ISO-8601). */
   expiresAt: z.iso.datetime({ offset: true }),
-});
+}).refine((event) => event.images.length > 0 || event.plan !== undefined, 'an approval covers at least one image or a plan');
 export type ApprovalRequested = z.infer<typeof ApprovalRequested>;
 
 /** Who decided, and through which channel. */
@@ -187,22 +184,24 @@ export const Decider = z.object({
 export type Decider = z.infer<typeof Decider>;
 
 /** `approval-decided`: the run was approved, rejected or expired. Exactly one per run. */
-export const ApprovalDecided = envelope('approval-decided', 1).extend({
+export const ApprovalDecided = envelope('approval-decided', 2).extend({
   /** Pipeline name. */
   pipeline: z.string(),
   /** The decision. Only `approved` deploys. */
   decision: z.enum(['approved', 'rejected', 'expired']),
   /** Who decided. */
   decidedBy: Decider,
-  /** The exact images (digests) the decision is bound to. */
-  images: z.array(BuiltImage).min(1),
+  /** The exact images (digests) the decision is bound to (none for a Terraform run). */
+  images: z.array(BuiltImage),
+  /** Terraform runs: the exact saved plan the decision is bound to. */
+  plan: SavedPlan.optional(),
   /** Commit the images were built from. */
   sha: Sha,
-  /** Run sequence, so the chart never moves a service backwards. */
-  seq: z.number().int().positive(),
+  /** Run order, so the chart never moves a service backwards. */
+  order: RunOrder,
   /** Free-text reason, e.g. for a rejection. */
   reason: z.string().optional(),
-});
+}).refine((event) => event.images.length > 0 || event.plan !== undefined, 'a decision covers at least one image or a plan');
 export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
 
 /** `chart-published`: the chart repo has the new images and the packaged chart is in the OCI registry. */

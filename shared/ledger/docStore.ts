@@ -9,21 +9,22 @@ export type Doc = Record<string, unknown>;
 /** What an update function returns: the new document, or `undefined` to leave it as it is. */
 export type Updater<T extends Doc> = (current: T | undefined) => T | undefined;
 
-/** Reads and writes inside one transaction: all of them happen, or none. */
-export interface DocTransaction {
-  get<T extends Doc>(path: string): Promise<T | undefined>;
-  /** Fails the transaction's commit if the document exists (use `get` first to decide instead). */
-  create(path: string, doc: Doc): void;
-  set(path: string, doc: Doc): void;
-}
+/** An equality filter, an order and a limit, evaluated by the store (an index, not a scan). */
+export type DocQuery = {
+  /** Top-level fields that must equal the given values. */
+  where?: Record<string, string | number | boolean>;
+  orderBy?: { field: string; direction: 'asc' | 'desc' };
+  limit: number;
+};
+
+/**
+ * An index a query needs. SQLite creates it; Firestore builds single-field indexes by itself, and
+ * a composite one (an equality filter with an order) is declared in Terraform as a
+ * `google_firestore_index`, which `test/terraform` checks against this list.
+ */
+export type DocIndex = { collection: string; fields: Array<{ field: string; direction: 'asc' | 'desc' }> };
 
 export interface DocStore {
-  /**
-   * Runs `work` atomically: reads see one state, writes land together. Firestore retries the
-   * function on contention, so it must be pure apart from the transaction's own calls, and all
-   * reads must come before the writes.
-   */
-  transact<T>(work: (tx: DocTransaction) => Promise<T>): Promise<T>;
   /** Creates the document only if it does not exist. Resolves true for the one caller that created it. */
   create(path: string, doc: Doc): Promise<boolean>;
   get<T extends Doc>(path: string): Promise<T | undefined>;
@@ -38,8 +39,8 @@ export interface DocStore {
   update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }>;
   /** Removes the document if present (used to release a claim when the work it guarded failed). */
   delete(path: string): Promise<void>;
-  /** Every document directly in the collection at `path`. */
-  list<T extends Doc>(collectionPath: string): Promise<T[]>;
+  /** The documents of a collection that match, in order, at most `limit` of them. */
+  query<T extends Doc>(collectionPath: string, query: DocQuery): Promise<T[]>;
   close(): Promise<void>;
 }
 

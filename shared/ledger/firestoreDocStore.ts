@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import type { Doc, DocStore, DocTransaction, Updater } from './docStore.js';
+import type { Doc, DocQuery, DocStore, Updater } from './docStore.js';
 import { splitPath } from './docStore.js';
 
 const ALREADY_EXISTS = 6;
@@ -57,22 +57,11 @@ export class FirestoreDocStore implements DocStore {
     await (await this.db()).doc(this.path(path)).delete();
   }
 
-  async transact<T>(work: (tx: DocTransaction) => Promise<T>): Promise<T> {
-    const db = await this.db();
-    return db.runTransaction(async (transaction) =>
-      work({
-        get: async <D extends Doc>(path: string) => {
-          const snapshot = await transaction.get(db.doc(this.path(path)));
-          return snapshot.exists ? (snapshot.data() as D) : undefined;
-        },
-        create: (path, doc) => void transaction.create(db.doc(this.path(path)), doc),
-        set: (path, doc) => void transaction.set(db.doc(this.path(path)), doc),
-      }),
-    );
-  }
-
-  async list<T extends Doc>(collectionPath: string): Promise<T[]> {
-    const snapshot = await (await this.db()).collection(this.path(`${collectionPath}/x`).replace(/\/x$/, '')).get();
+  async query<T extends Doc>(collectionPath: string, query: DocQuery): Promise<T[]> {
+    let ref: FirebaseFirestore.Query = (await this.db()).collection(this.path(`${collectionPath}/x`).replace(/\/x$/, ''));
+    for (const [field, value] of Object.entries(query.where ?? {})) ref = ref.where(field, '==', value);
+    if (query.orderBy) ref = ref.orderBy(query.orderBy.field, query.orderBy.direction);
+    const snapshot = await ref.limit(query.limit).get();
     return snapshot.docs.map((doc) => doc.data() as T);
   }
 

@@ -1,206 +1,146 @@
-import type { Doc, DocStore } from './docStore.js';
+import type { Doc, DocIndex, DocStore } from './docStore.js';
 import { docId } from './docStore.js';
+import { ApprovalRecords } from './approvals.js';
+import { BuildRecords } from './builds.js';
+import type { NewRun, RunRecord, RunStatus, StagePlan, StageUpdate } from './runRecord.js';
+import { applyStageUpdate, newRunRecord } from './runRecord.js';
 
-/** The stages a run's timeline shows, in order. */
-export const STAGES = ['intake', 'mirror', 'build', 'approval', 'chart', 'deploy'] as const;
-export type Stage = (typeof STAGES)[number];
-
-export const STAGE_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'skipped', 'rejected', 'expired', 'superseded'] as const;
-export type StageStatus = (typeof STAGE_STATUSES)[number];
-const TERMINAL: ReadonlySet<StageStatus> = new Set(['succeeded', 'failed', 'skipped', 'rejected', 'expired', 'superseded']);
-/** Outcomes that end the whole run unsuccessfully. */
-const RUN_ENDING: ReadonlySet<StageStatus> = new Set(['failed', 'rejected', 'expired', 'superseded']);
-
-export function isTerminalStageStatus(status: StageStatus): boolean {
-  return TERMINAL.has(status);
-}
-
-export type StageRecord = {
-  status: StageStatus;
-  startedAt: string;
-  endedAt?: string;
-  /** One line for people: what happened or why not. */
-  detail?: string;
-  /** Links for people (build logs, Slack message, chart reference). */
-  links?: Record<string, string>;
-};
-
-export type ServiceBuild = {
-  buildId: string;
-  status: string;
-  image?: { repository: string; tag: string; digest: string };
-  logUrl?: string;
-  detail?: string;
-};
-
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'superseded';
-
-export type RunRecord = {
-  runId: string;
-  pipeline: string;
-  kind: 'app' | 'terraform';
-  seq: number;
-  provider: 'github' | 'gitlab';
-  deliveryId: string;
-  repository: string;
-  ref: string;
-  branch: string;
-  before: string;
-  after: string;
-  pusher: { name: string; email?: string; username?: string };
-  headMessage?: string;
-  compareUrl?: string;
-  /** Services this run builds; set by intake when known, else by the mirror stage. */
-  services: string[];
-  createdAt: string;
-  updatedAt: string;
-  status: RunStatus;
-  stages: Partial<Record<Stage, StageRecord>>;
-  builds: Record<string, ServiceBuild>;
-};
-
-export type NewRun = Omit<RunRecord, 'createdAt' | 'updatedAt' | 'status' | 'stages' | 'builds'>;
-
-export type StageUpdate = { status: StageStatus; detail?: string; links?: Record<string, string>; at?: Date };
-
-function newRunRecord(run: NewRun, at: Date, stages: RunRecord['stages']): RunRecord {
-  return { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages, builds: {} };
-}
+export * from './runRecord.js';
 
 /**
- * The run ledger: runs and their stage timelines, webhook deliveries, once-only claims and
- * each service's deployed sequence. Every decision that must happen once is a conditional
- * write here, which is what makes the at-least-once chain safe to redeliver.
+ * The queries the ledger runs, and so the indexes they need: the newest runs (all, or one
+ * pipeline's) for `baton runs`, and the runs still going for the reconciler. Firestore makes
+ * single-field indexes itself; the composite one is declared in Terraform
+ * (`google_firestore_index`, cross-checked by `test/terraform`).
+ */
+export const LEDGER_INDEXES: readonly DocIndex[] = [
+  { collection: 'runs', fields: [{ field: 'createdAt', direction: 'desc' }] },
+  { collection: 'runs', fields: [{ field: 'pipeline', direction: 'asc' }, { field: 'createdAt', direction: 'desc' }] },
+  { collection: 'runs', fields: [{ field: 'status', direction: 'asc' }] },
+  { collection: 'approvals', fields: [{ field: 'status', direction: 'asc' }] },
+];
+
+/**
+ * The run ledger: runs (each with its stage timeline and its outbox), once-only claims, the
+ * records of builds and approvals, and each service's deployed run. Every decision that must
+ * happen once is a conditional write here, which is what makes the at-least-once chain safe to
+ * redeliver. The document store behind it is private: callers speak in runs, claims and records.
  */
 export class RunLedger {
-  constructor(readonly store: DocStore) {}
+  readonly #store: DocStore;
+  readonly approvals: ApprovalRecords;
+  readonly builds: BuildRecords;
 
-  /** True for the first sighting of a webhook delivery id; false for a redelivery. */
-  acceptDelivery(provider: string, deliveryId: string, runId: string): Promise<boolean> {
-    return this.store.create(`deliveries/${docId(provider, deliveryId)}`, { provider, deliveryId, runId, at: new Date().toISOString() });
+  constructor(store: DocStore) {
+    this.#store = store;
+    this.approvals = new ApprovalRecords(store);
+    this.builds = new BuildRecords(store);
   }
 
   /**
-   * Starts a run for a webhook delivery in one atomic write: claims the delivery id, takes the
-   * pipeline's next sequence and creates the run. Resolves undefined for a redelivery. One
-   * transaction instead of three writes: nothing half-done is left behind, and it is faster.
+   * Creates a run with its first stages and outbox in one create-if-absent write on a document
+   * of its own: no counter or other shared document is written, so bursts of pushes never
+   * contend. Resolves `created: false` with the existing run when the id is taken (a redelivery).
    */
-  async startRun(
-    delivery: { provider: string; deliveryId: string },
-    describe: (seq: number) => NewRun,
-    stages: (run: NewRun, at: Date) => RunRecord['stages'] = () => ({}),
-    at = new Date(),
-  ): Promise<RunRecord | undefined> {
-    return this.store.transact(async (tx) => {
-      const deliveryPath = `deliveries/${docId(delivery.provider, delivery.deliveryId)}`;
-      if (await tx.get(deliveryPath)) return undefined;
-      const pipelineName = describe(0).pipeline;
-      const pipelinePath = `pipelines/${docId(pipelineName)}`;
-      const seq = ((await tx.get<{ seq: number }>(pipelinePath))?.seq ?? 0) + 1;
-      const run = describe(seq);
-      const record = newRunRecord(run, at, stages(run, at));
-      tx.create(deliveryPath, { ...delivery, runId: run.runId, at: at.toISOString() });
-      tx.set(pipelinePath, { seq });
-      tx.create(`runs/${docId(run.runId)}`, record);
-      return record;
-    });
-  }
-
-  /** Forgets a delivery whose run could not be published, so the host's redelivery is accepted. */
-  releaseDelivery(provider: string, deliveryId: string): Promise<void> {
-    return this.store.delete(`deliveries/${docId(provider, deliveryId)}`);
-  }
-
-  /** The next run sequence for a pipeline (1, 2, …); orders deploys so a chart never goes backwards. */
-  async nextSeq(pipeline: string): Promise<number> {
-    const { doc } = await this.store.update<{ seq: number }>(`pipelines/${docId(pipeline)}`, (current) => ({ seq: (current?.seq ?? 0) + 1 }));
-    return doc!.seq;
-  }
-
-  /** Creates the run, optionally with its first stages already recorded (one write instead of several). */
-  async createRun(run: NewRun, at = new Date(), stages: RunRecord['stages'] = {}): Promise<RunRecord> {
-    const record = newRunRecord(run, at, stages);
-    await this.store.create(`runs/${docId(run.runId)}`, record);
-    return record;
+  async createRun(run: NewRun, at: Date, stages: RunRecord['stages'], outbox: RunRecord['outbox']): Promise<{ created: boolean; run: RunRecord }> {
+    const record = newRunRecord(run, at, stages, outbox);
+    if (await this.#store.create(runPath(run.runId), record)) return { created: true, run: record };
+    const existing = await this.getRun(run.runId);
+    if (!existing) throw new Error(`failed to create run ${run.runId}: it exists but cannot be read`);
+    return { created: false, run: existing };
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {
-    return this.store.get<RunRecord>(`runs/${docId(runId)}`);
+    return this.#store.get<RunRecord>(runPath(runId));
   }
 
-  /** Newest first. */
-  async listRuns(limit = 20): Promise<RunRecord[]> {
-    const runs = await this.store.list<RunRecord>('runs');
-    return runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.seq - a.seq).slice(0, limit);
+  /** The newest runs first, read through an index: the cost grows with `limit`, not with the ledger. */
+  listRuns(options: { limit: number; pipeline?: string }): Promise<RunRecord[]> {
+    return this.#store.query<RunRecord>('runs', {
+      ...(options.pipeline ? { where: { pipeline: options.pipeline } } : {}),
+      orderBy: { field: 'createdAt', direction: 'desc' },
+      limit: options.limit,
+    });
   }
 
-  /** Atomic read-modify-write of a run; `update` returns undefined to leave it unchanged. */
-  async updateRun(runId: string, update: (run: RunRecord) => RunRecord | undefined): Promise<RunRecord | undefined> {
-    const { doc } = await this.store.update<RunRecord>(`runs/${docId(runId)}`, (current) => {
+  /** Runs that have not ended yet: what the reconciler walks. */
+  listRunsWithStatus(status: RunStatus, limit: number): Promise<RunRecord[]> {
+    return this.#store.query<RunRecord>('runs', { where: { status }, limit });
+  }
+
+  /** Atomic read-modify-write of a run; `update` changes the run in place and returns false to leave it as it was. */
+  async updateRun(runId: string, update: (run: RunRecord) => boolean): Promise<{ run: RunRecord | undefined; changed: boolean }> {
+    const { doc, changed } = await this.#store.update<RunRecord>(runPath(runId), (current) => {
       if (!current) return undefined;
-      const next = update(current);
-      if (next) next.updatedAt = new Date().toISOString();
-      return next;
+      if (!update(current)) return undefined;
+      current.updatedAt = new Date().toISOString();
+      return current;
     });
-    return doc;
+    return { run: doc, changed };
   }
 
-  /**
-   * Moves a stage forward. A stage that has ended never goes back to running, so a duplicate or
-   * late message cannot rewrite history; a run-ending outcome also ends the run.
-   */
-  recordStage(runId: string, stage: Stage, update: StageUpdate): Promise<RunRecord | undefined> {
-    const at = (update.at ?? new Date()).toISOString();
-    return this.updateRun(runId, (run) => {
-      const current = run.stages[stage];
-      if (current && isTerminalStageStatus(current.status)) return undefined;
-      if (current && current.status === update.status && current.detail === update.detail && !update.links) return undefined;
-      const next: StageRecord = {
-        status: update.status,
-        startedAt: current?.startedAt ?? at,
-        ...(isTerminalStageStatus(update.status) ? { endedAt: at } : {}),
-        ...(update.detail !== undefined ? { detail: update.detail } : current?.detail !== undefined ? { detail: current.detail } : {}),
-        ...(current?.links || update.links ? { links: { ...current?.links, ...update.links } } : {}),
-      };
-      run.stages[stage] = next;
-      if (run.status === 'running') {
-        if (RUN_ENDING.has(update.status)) run.status = update.status as RunStatus;
-        else if (stage === 'deploy' && isTerminalStageStatus(update.status)) run.status = 'succeeded';
-      }
-      return run;
-    });
+  /** Moves one stage of a run forward (see `applyStageUpdate`). For what is not a stage's own outcome: the CLI, sweeps, tests. */
+  async recordStage(runId: string, stage: string, update: StageUpdate, plan: StagePlan): Promise<RunRecord | undefined> {
+    return (await this.updateRun(runId, (run) => applyStageUpdate(run, stage, update, plan))).run;
   }
 
-  /** A once-only marker: true for the single caller that claims `key` first. */
+  /** A once-only marker: true for the single caller that claims `key` first (keys: `claimKeys.ts`). */
   claim(key: string, value: Doc = {}): Promise<boolean> {
-    return this.store.create(`claims/${docId(key)}`, { key, ...value, at: new Date().toISOString() });
+    return this.#store.create(claimPath(key), { key, ...value, at: new Date().toISOString() });
   }
 
   getClaim<T extends Doc>(key: string): Promise<T | undefined> {
-    return this.store.get<T>(`claims/${docId(key)}`);
+    return this.#store.get<T>(claimPath(key));
+  }
+
+  /** Adds fields to a claim that is held (e.g. the id of the build it started). */
+  async extendClaim(key: string, fields: Doc): Promise<void> {
+    await this.#store.update<Doc>(claimPath(key), (current) => (current ? { ...current, ...fields } : undefined));
   }
 
   /** Gives a claim back when the work it guarded failed before it had any effect, so a retry can claim it. */
   releaseClaim(key: string): Promise<void> {
-    return this.store.delete(`claims/${docId(key)}`);
+    return this.#store.delete(claimPath(key));
   }
 
   /**
-   * Advances a service's deployed sequence if `seq` is newer than what is recorded. Returns
-   * false when a newer (or the same) run already holds it: the caller must not deploy backwards.
+   * Moves a service's deployed run forward if `order` is later than the one recorded. False when
+   * a later (or the same) run holds it: the caller must not deploy backwards. Written only at
+   * chart bump, once per approved run and service, so it is never a hot document.
    */
-  async advanceDeployed(pipeline: string, service: string, seq: number, runId: string): Promise<{ advanced: boolean; current: number }> {
-    const { doc, changed } = await this.store.update<{ seq: number; runId: string }>(`deployed/${docId(pipeline, service)}`, (current) =>
-      current && current.seq >= seq ? undefined : { seq, runId },
+  async advanceDeployed(pipeline: string, service: string, order: string, runId: string): Promise<{ advanced: boolean; current: string | undefined }> {
+    const { doc, changed } = await this.#store.update<{ order: string; runId: string }>(deployedPath(pipeline, service), (current) =>
+      current && current.order >= order ? undefined : { order, runId },
     );
-    return { advanced: changed, current: doc?.seq ?? 0 };
+    return { advanced: changed, current: doc?.order };
   }
 
-  async deployedSeq(pipeline: string, service: string): Promise<number> {
-    return (await this.store.get<{ seq: number }>(`deployed/${docId(pipeline, service)}`))?.seq ?? 0;
+  /** The run a service was last deployed from, and its order, if any. */
+  async deployed(pipeline: string, service: string): Promise<{ order: string; runId: string } | undefined> {
+    return this.#store.get<{ order: string; runId: string }>(deployedPath(pipeline, service));
+  }
+
+  /**
+   * Each pipeline's deploy health, for the DORA time-to-restore: a failed deploy keeps the first
+   * failure's time; the next good deploy reports the seconds since then and clears it.
+   */
+  async recordDeployHealth(pipeline: string, failed: boolean, now: Date): Promise<number | undefined> {
+    let restoreSeconds: number | undefined;
+    await this.#store.update<{ failingSince?: string; updatedAt: string }>(`deployHealth/${docId(pipeline)}`, (current) => {
+      restoreSeconds = undefined;
+      const at = now.toISOString();
+      if (failed) return { failingSince: current?.failingSince ?? at, updatedAt: at };
+      if (current?.failingSince) restoreSeconds = Math.max(0, Math.round((now.getTime() - Date.parse(current.failingSince)) / 1000));
+      return { updatedAt: at };
+    });
+    return restoreSeconds;
   }
 
   close(): Promise<void> {
-    return this.store.close();
+    return this.#store.close();
   }
 }
+
+const runPath = (runId: string) => `runs/${docId(runId)}`;
+const claimPath = (key: string) => `claims/${docId(key)}`;
+const deployedPath = (pipeline: string, service: string) => `deployed/${docId(pipeline, service)}`;

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { createRequire } from 'node:module';
 import { splitPath } from './docStore.js';
-import type { Doc, DocStore, DocTransaction, Updater } from './docStore.js';
+import type { Doc, DocIndex, DocQuery, DocStore, Updater } from './docStore.js';
 
 // node:sqlite is Node 22's built-in SQLite: no native addon to compile (an addon built by npm
 // under the machine's Node 20 would not load under Node 22). Loaded through require so that
@@ -21,7 +21,7 @@ export class SqliteDocStore implements DocStore {
   /** Serialises transactions of this process: node:sqlite is synchronous, but `transact` awaits. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(file: string) {
+  constructor(file: string, indexes: readonly DocIndex[] = []) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const { DatabaseSync } = require('node:sqlite') as typeof import('node:sqlite');
     this.db = new DatabaseSync(file);
@@ -38,6 +38,13 @@ export class SqliteDocStore implements DocStore {
         PRIMARY KEY (collection, id)
       );
     `);
+    // Expression indexes over the JSON body: a query's ORDER BY and WHERE use exactly these
+    // expressions, so SQLite walks the index instead of reading every document.
+    for (const index of indexes) {
+      const name = `docs_${index.collection}_${index.fields.map((f) => f.field).join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');
+      const columns = index.fields.map((f) => `${jsonField(f.field)} ${f.direction === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON docs (collection, ${columns})`);
+    }
   }
 
   create(path: string, doc: Doc): Promise<boolean> {
@@ -86,9 +93,14 @@ export class SqliteDocStore implements DocStore {
     });
   }
 
-  list<T extends Doc>(collectionPath: string): Promise<T[]> {
+  query<T extends Doc>(collectionPath: string, query: DocQuery): Promise<T[]> {
     return this.exclusive(() => {
-      const rows = this.sql('SELECT body FROM docs WHERE collection = ? ORDER BY id').all(collectionPath) as Array<{ body: string }>;
+      const where = Object.entries(query.where ?? {});
+      const conditions = ['collection = ?', ...where.map(([field]) => `${jsonField(field)} = ?`)];
+      const order = query.orderBy ? ` ORDER BY ${jsonField(query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}` : '';
+      const text = `SELECT body FROM docs WHERE ${conditions.join(' AND ')}${order} LIMIT ?`;
+      const values = where.map(([, value]) => (typeof value === 'boolean' ? (value ? 1 : 0) : value));
+      const rows = this.sql(text).all(collectionPath, ...values, query.limit) as Array<{ body: string }>;
       return rows.map((row) => JSON.parse(row.body) as T);
     });
   }
@@ -98,37 +110,9 @@ export class SqliteDocStore implements DocStore {
     if (this.db.isOpen) this.db.close();
   }
 
-  transact<T>(work: (tx: DocTransaction) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const tx: DocTransaction = {
-          get: async <D extends Doc>(path: string) => {
-            const { collection, id } = splitPath(path);
-            return this.read<D>(collection, id);
-          },
-          create: (path, doc) => {
-            const { collection, id } = splitPath(path);
-            this.sql('INSERT INTO docs (collection, id, body) VALUES (?, ?, ?)').run(collection, id, JSON.stringify(doc));
-          },
-          set: (path, doc) => {
-            const { collection, id } = splitPath(path);
-            this.write(collection, id, doc);
-          },
-        };
-        const result = await work(tx);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
-  }
-
   /**
-   * Runs one operation at a time. node:sqlite calls are synchronous, but a transaction's work
-   * awaits; without the queue another operation could slip into (or commit with) it.
+   * Runs one operation at a time. node:sqlite calls are synchronous, but an update's caller awaits;
+   * the queue keeps this process's operations in order.
    */
   private exclusive<T>(operation: () => T | Promise<T>): Promise<T> {
     const result = this.queue.then(operation);
@@ -154,4 +138,10 @@ export class SqliteDocStore implements DocStore {
     const row = this.sql('SELECT body FROM docs WHERE collection = ? AND id = ?').get(collection, id) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as T) : undefined;
   }
+}
+
+/** The SQL expression for a top-level JSON field; the same text in indexes and queries, so indexes are used. */
+function jsonField(field: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`invalid field name "${field}"`);
+  return `json_extract(body, '$.${field}')`;
 }

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { PubSubBus } from '../bus/pubsubBus.js';
 import { loadConfig } from '../config/pipelineConfig.js';
 import type { BatonConfig } from '../config/pipelineConfig.js';
 import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
 import { RunLedger } from '../ledger/runLedger.js';
+import type { Builder } from './builders/builder.js';
+import { cloudBuilders } from './builders/cloudBuilders.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecrets } from '../log/redact.js';
 import { ENV_VARS } from '../config/envVars.js';
@@ -25,11 +28,14 @@ export function cloudRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
   // The emulators accept any project id; the clients still need one.
   const projectId = env.GOOGLE_CLOUD_PROJECT ?? (emulated ? 'baton-local' : undefined);
   let config: BatonConfig | undefined;
+  const getConfig = () => (config ??= loadConfig(env));
   return {
     mode: 'cloud',
     env,
+    instanceId: randomUUID(),
     log: createLogger(),
-    config: () => (config ??= loadConfig(env)),
+    config: getConfig,
+    builder: (pipeline) => service<(p: typeof pipeline) => Builder>('builders', () => cloudBuilders(getConfig, env))(pipeline),
     bus: () => service('bus', () => new PubSubBus({ projectId })),
     ledger: () => service('ledger', () => new RunLedger(new FirestoreDocStore({ projectId }))),
     now: () => new Date(),

@@ -1,8 +1,6 @@
 import { jest } from '@jest/globals';
-import { ApprovalStore } from '../../domain/approval/approvalStore.js';
 import { decide } from '../../domain/approval/decide.js';
 import { expireStale } from '../../domain/approval/expiry.js';
-import { decideDepsFor } from '../../domain/approval/runtimeDeps.js';
 import { signToken } from '../../domain/approval/token.js';
 import { FakeSlack, blockActionsBody, slackSignedHeaders } from '../../standins/slackApi.js';
 import type { FakeSlackMessage } from '../../standins/slackApi.js';
@@ -93,7 +91,7 @@ describe.each(MODES)('approval on %s', (mode) => {
     expect(stored?.stages.approval?.status).toBe('skipped');
     expect(stored?.status).toBe('failed');
     expect(h.requested.of(run.runId)).toHaveLength(0);
-    const outcome = await decide({ runId: run.runId, action: 'approve', decider: { id: 'carol', via: 'cli' } }, decideDepsFor(h.runtime));
+    const outcome = await decide({ runId: run.runId, action: 'approve', decider: { id: 'carol', via: 'cli' } }, h.decideDeps());
     expect(outcome.outcome).toBe('not-awaiting-approval');
   });
 
@@ -121,7 +119,7 @@ describe.each(MODES)('approval on %s', (mode) => {
 
     const decided = h.decided.of(run.runId);
     expect(decided).toHaveLength(1);
-    expect(decided[0]).toMatchObject({ decision: 'approved', decidedBy: { id: 'U0ALICE', name: 'alice', via: 'slack' }, sha: run.after, seq: run.seq });
+    expect(decided[0]).toMatchObject({ decision: 'approved', decidedBy: { id: 'U0ALICE', name: 'alice', via: 'slack' }, sha: run.after, order: run.order });
     expect(decided[0]!.images).toEqual(shown);
     expect(message.updates).toBe(1);
     expect(h.fake.buttons(message)).toHaveLength(0);
@@ -274,7 +272,7 @@ describe.each(MODES)('approval on %s', (mode) => {
     expect(h.fake.ephemerals.at(-1)!.text).toContain('you pushed this run');
     expect(h.fake.callsTo('users.info').some((call) => call.args.user === 'U0ALICE')).toBe(true);
     // The CLI identity of the same person is refused the same way.
-    const cli = await decide({ runId: run.runId, action: 'approve', decider: { id: 'alice', via: 'cli' } }, decideDepsFor(h.runtime));
+    const cli = await decide({ runId: run.runId, action: 'approve', decider: { id: 'alice', via: 'cli' } }, h.decideDeps());
     expect(cli.outcome).toBe('self-approval');
 
     await h.click(message, 'approve', USERS.bob);
@@ -291,7 +289,7 @@ describe.each(MODES)('approval on %s', (mode) => {
     await h.settle(() => h.decided.of(run.runId).length > 0, 'the one decision');
     expect(h.decided.of(run.runId)).toHaveLength(1);
     expect(message.updates).toBe(1);
-    const claim = await h.ledger.getClaim<{ decision: string; decidedBy: { id: string } }>(`decision:${run.runId}`);
+    const claim = (await h.ledger.getRun(run.runId))?.decision;
     expect(claim?.decision).toBe(h.decided.of(run.runId)[0]!.decision);
     expect(claim?.decidedBy.id).toBe(h.decided.of(run.runId)[0]!.decidedBy.id);
     expect(h.fake.ephemerals.filter((ephemeral) => ephemeral.text.includes(run.runId) && ephemeral.text.includes('already'))).toHaveLength(11);
@@ -315,7 +313,7 @@ describe.each(MODES)('approval on %s', (mode) => {
     expect(FakeSlack.textOf(message)).toContain('*Expired* undecided');
 
     await secondClick();
-    expect((await expireStale(decideDepsFor(h.runtime))).expired).not.toContain(run.runId);
+    expect((await expireStale(h.decideDeps())).expired).not.toContain(run.runId);
     await h.settle();
     expect(h.decided.of(run.runId)).toHaveLength(1);
   });
@@ -323,7 +321,7 @@ describe.each(MODES)('approval on %s', (mode) => {
   test('the expiry sweep expires requests nobody touched, once', async () => {
     const run = await h.createRun('quick');
     const message = await h.requestApproval(run);
-    const deps = decideDepsFor(h.runtime);
+    const deps = h.decideDeps();
     expect((await expireStale(deps)).expired).not.toContain(run.runId);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, Date.parse(h.requested.of(run.runId)[0]!.expiresAt) - Date.now()) + 50));
     const [first, second] = await Promise.all([expireStale(deps), expireStale(deps)]);
@@ -333,17 +331,18 @@ describe.each(MODES)('approval on %s', (mode) => {
     expect(h.decided.of(run.runId)[0]!.decision).toBe('expired');
     expect((await h.ledger.getRun(run.runId))?.status).toBe('expired');
     expect(message.updates).toBe(1);
-    expect((await new ApprovalStore(h.ledger).listOpen()).map((open) => open.runId)).not.toContain(run.runId);
+    expect((await h.ledger.approvals.listWaiting()).map((open) => open.runId)).not.toContain(run.runId);
   });
 
   test('a run superseded by a newer deploy is refused, and nothing is published', async () => {
     const run = await h.createRun();
     const message = await h.requestApproval(run);
-    await h.ledger.advanceDeployed('shop', 'cartservice', run.seq + 1, 'a-newer-run');
+    // Just after this run in the pipeline's order (and before any run created after it).
+    await h.ledger.advanceDeployed('shop', 'cartservice', `${run.order}~a-newer-run`, 'a-newer-run');
     expect((await h.click(message, 'approve', USERS.alice)).status).toBe(200);
     await h.settle();
     expect(h.decided.of(run.runId)).toHaveLength(0);
-    expect(h.fake.ephemerals.at(-1)!.text).toMatch(/superseded: cartservice already runs a newer deploy/);
+    expect(h.fake.ephemerals.at(-1)!.text).toMatch(/superseded: cartservice already runs a newer deploy \(a-newer-run\)/);
     const stored = await h.ledger.getRun(run.runId);
     expect(stored?.status).toBe('superseded');
     expect(stored?.stages.approval?.status).toBe('superseded');
@@ -354,7 +353,7 @@ describe.each(MODES)('approval on %s', (mode) => {
   test('CLI and Jenkins deciders follow the same rules and are recorded by identity', async () => {
     const run = await h.createRun();
     const message = await h.requestApproval(run);
-    const deps = decideDepsFor(h.runtime);
+    const deps = h.decideDeps();
     const stranger = await decide({ runId: run.runId, action: 'approve', decider: { id: 'mallory', via: 'cli' } }, deps);
     expect(stranger.outcome).toBe('not-allowed');
     // A Slack approver's id typed into --as is not that approver.

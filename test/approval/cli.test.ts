@@ -14,7 +14,13 @@ import { parseConfig } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalDecided } from '../../shared/contracts/index.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
-import { handleBuildFinished } from '../../functions/approvalRequest/request.js';
+import { decide } from '../../domain/approval/decide.js';
+import { expireStale } from '../../domain/approval/expiry.js';
+import { decideDepsFor } from '../../domain/approval/runtimeDeps.js';
+import { makeEvent } from '../../shared/contracts/index.js';
+import { stageRuntime } from '../../shared/stage/runner.js';
+import { MANIFEST } from '../../functions/stages.js';
+import { deliver, newRun } from '../support/stages.js';
 import { EXIT_REFUSED, runDecision, runExpire } from '../../cli/commands/approve.js';
 import { CONFIG_YAML, digest, emulatorEnv, memoryLogger, waitFor } from './harness.js';
 
@@ -35,27 +41,19 @@ async function setup(runtime: Runtime) {
     if (decoded.ok && runIds.has(decoded.event.runId)) seen.push(decoded.event);
   });
   const ledger = runtime.ledger();
-  const deps = { ledger, bus: runtime.bus(), config: runtime.config(), env: {}, tokenSecrets: ['cli-test-approval-secret'], now: () => new Date(), log: runtime.log };
   return {
     seen,
     subscription,
     /** A run of `shop` whose builds succeeded, with its approval request recorded. */
     async waitingRun(): Promise<string> {
       const after = hex(40);
-      const seq = Number.parseInt(hex(6), 16);
-      const runId = `shop-${seq}-${after.slice(0, 7)}-cli`;
+      const runId = `shop-${hex(6)}-${after.slice(0, 7)}-cli`;
       runIds.add(runId);
-      await ledger.createRun({
-        runId, pipeline: 'shop', kind: 'app', seq, provider: 'github', deliveryId: runId, repository: 'acme/shop', ref: 'refs/heads/main',
-        branch: 'main', before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'],
-      });
-      await handleBuildFinished(
-        {
-          type: 'build-finished', version: 1, at: new Date().toISOString(), runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after,
-          image: { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() },
-        },
-        deps,
-      );
+      const image = { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() };
+      await ledger.createRun(newRun({ runId, before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'] }), new Date(), {}, {});
+      // The build as buildStatus leaves it, then its build-finished through the approvalRequest stage.
+      await ledger.updateRun(runId, (run) => ((run.builds.frontend = { buildId: 'b1', status: 'SUCCESS', image: { repository: image.repository, tag: image.tag, digest: image.digest } }), true));
+      await deliver(runtime, 'approvalRequest', 'build-finished', makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after, image }));
       expect((await ledger.getRun(runId))?.stages.approval?.status).toBe('waiting');
       return runId;
     },
@@ -120,7 +118,8 @@ describe('baton approve beside a plain embedded baton dev (in-process bus + SQLi
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     fixture = await setup(runtime);
-    served = await serveHttp(localApprovalRoutes(), runtime);
+    const deps = decideDepsFor(stageRuntime<'approval-decided'>(runtime, MANIFEST.find('approvalCallback')!, MANIFEST), 'background');
+    served = await serveHttp(localApprovalRoutes({ decide: (body) => decide(body, deps), expire: () => expireStale(deps) }), runtime);
     // No emulator and no project: cliRuntime picks the embedded runtime and goes through BATON_DEV_URL.
     env = { BATON_DEV_URL: served.url, BATON_HOME: dir, PATH: process.env.PATH };
   });
@@ -132,10 +131,10 @@ describe('baton approve beside a plain embedded baton dev (in-process bus + SQLi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the decision runs inside baton dev and publishes on its bus', async () => {
+  test('the decision runs inside baton dev and publishes on its bus; --as takes the name with or without its cli: prefix', async () => {
     const runId = await fixture.waitingRun();
     const out = output();
-    expect(await runDecision({ runId, action: 'reject', as: 'carol', via: 'cli', reason: 'not today' }, env, out)).toBe(0);
+    expect(await runDecision({ runId, action: 'reject', as: 'cli:carol', via: 'cli', reason: 'not today' }, env, out)).toBe(0);
     await waitFor(() => fixture.seen.some((event) => event.runId === runId), 'approval-decided');
     expect(fixture.seen.find((event) => event.runId === runId)).toMatchObject({ decision: 'rejected', decidedBy: { id: 'carol', via: 'cli' }, reason: 'not today' });
     expect((await runtime.ledger().getRun(runId))?.status).toBe('rejected');

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { PubSubBus } from '../../shared/bus/pubsubBus.js';
 import type { Subscription } from '../../shared/bus/bus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
+import { newRun } from '../support/stages.js';
 import { makeEvent } from '../../shared/contracts/index.js';
 import type { ApprovalDecided } from '../../shared/contracts/index.js';
 import { FakeSlack, clickButton, slackSignedHeaders } from '../../standins/slackApi.js';
@@ -60,16 +61,12 @@ afterAll(async () => {
 
 test('a build-finished push posts the question, and a signed click through the framework approves it', async () => {
   const after = hex(40);
-  const seq = Number.parseInt(hex(6), 16);
-  const runId = `shop-${seq}-${after.slice(0, 7)}-ff`;
-  await ledger.createRun({
-    runId, pipeline: 'shop', kind: 'app', seq, provider: 'github', deliveryId: runId, repository: 'acme/shop', ref: 'refs/heads/main',
-    branch: 'main', before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'],
-  });
-  const event = makeEvent('build-finished', {
-    runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after,
-    image: { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() },
-  });
+  const runId = `shop-${hex(6)}-${after.slice(0, 7)}-ff`;
+  const image = { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() };
+  await ledger.createRun(newRun({ runId, before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'] }), new Date(), {}, {});
+  // The build as buildStatus records it before saying build-finished.
+  await ledger.updateRun(runId, (run) => ((run.builds.frontend = { buildId: 'b1', status: 'SUCCESS', image: { repository: image.repository, tag: image.tag, digest: image.digest } }), true));
+  const event = makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after, image });
   const push = {
     message: { data: Buffer.from(JSON.stringify(event)).toString('base64'), attributes: { type: 'build-finished', run_id: runId }, messageId: hex(12), publishTime: new Date().toISOString() },
     subscription: 'projects/baton-test/subscriptions/approvalRequest',

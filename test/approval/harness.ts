@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { serveHttp } from '../../shared/adapters/http.js';
-import { topicHandler } from '../../shared/adapters/topic.js';
 import type { Subscription } from '../../shared/bus/bus.js';
-import { decodeEvent, publishEvent } from '../../shared/bus/events.js';
+import { decodeEvent } from '../../shared/bus/events.js';
 import { InProcessBus } from '../../shared/bus/inProcessBus.js';
 import { parseConfig } from '../../shared/config/pipelineConfig.js';
 import type { BuildFinished, EventOf } from '../../shared/contracts/index.js';
@@ -16,8 +15,14 @@ import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import type { LogFields, Logger } from '../../shared/log/logger.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
-import { target as approvalRequest } from '../../functions/approvalRequest/index.js';
-import { target as approvalCallback } from '../../functions/approvalCallback/index.js';
+import { decideDepsFor } from '../../domain/approval/runtimeDeps.js';
+import type { DecideDeps } from '../../domain/approval/decide.js';
+import { httpStageTarget, stageRuntime } from '../../shared/stage/runner.js';
+import type { HttpStage } from '../../shared/stage/declaration.js';
+import { MANIFEST } from '../../functions/stages.js';
+import { buildStageOf } from '../../functions/buildStatus/status.js';
+import { applyStageUpdate } from '../../shared/ledger/runLedger.js';
+import { emit, newRun, subscribeStages } from '../support/stages.js';
 
 /**
  * Runs the two approval targets against a real runtime: the in-process bus with SQLite, or the
@@ -151,14 +156,9 @@ export async function startHarness(mode: Mode, extraEnv: Record<string, string> 
   };
   const requested = await collect('approval-requested');
   const decided = await collect('approval-decided');
-  subscriptions.push(
-    await bus.subscribe('build-finished', `${unique}-approvalRequest`, topicHandler(approvalRequest, runtime, 'approvalRequest'), {
-      maxDeliveryAttempts: 10,
-      minBackoffMs: 100,
-      maxBackoffMs: 1_000,
-    }),
-  );
-  const served: { server: Server; url: string } = await serveHttp([{ method: 'POST', path: '/approvalCallback', target: approvalCallback }], runtime);
+  subscriptions.push(...(await subscribeStages(runtime, ['approvalRequest'], { prefix: `${unique}-`, minBackoffMs: 100, maxBackoffMs: 1_000 })));
+  const callbackStage = MANIFEST.find('approvalCallback') as HttpStage;
+  const served: { server: Server; url: string } = await serveHttp([{ method: 'POST', path: '/approvalCallback', target: httpStageTarget(callbackStage, runtime, MANIFEST) }], runtime);
 
   let seq = Math.floor(Date.now() / 1000) % 1_000_000;
   const sha = () => hex(40);
@@ -174,22 +174,21 @@ export async function startHarness(mode: Mode, extraEnv: Record<string, string> 
     decided,
     callbackUrl: `${served.url}/approvalCallback`,
 
+    /** What `decide()` gets when the CLI or Jenkins decides (as the approvalCallback stage) or the expiry sweep runs (as approvalExpiry). */
+    decideDeps(stage: 'approvalCallback' | 'approvalExpiry' = 'approvalCallback'): DecideDeps {
+      return decideDepsFor(stageRuntime<'approval-decided'>(runtime, MANIFEST.find(stage)!, MANIFEST), 'background');
+    },
+
     async createRun(pipeline: 'shop' | 'strict' | 'quick' = 'shop', overrides: Partial<RunRecord> = {}): Promise<RunRecord> {
       const services = pipeline === 'shop' ? ['frontend', 'cartservice'] : pipeline === 'strict' ? ['api'] : ['web'];
       const runSeq = ++seq;
       const after = sha();
       const runId = `${pipeline}-${runSeq}-${after.slice(0, 7)}-${unique}`;
       runIds.add(runId);
-      return ledger.createRun({
+      const record = newRun({
         runId,
         pipeline,
-        kind: 'app',
-        seq: runSeq,
-        provider: 'github',
-        deliveryId: `delivery-${runId}`,
         repository: `acme/${pipeline}`,
-        ref: 'refs/heads/main',
-        branch: 'main',
         before: sha(),
         after,
         pusher: { name: 'alice', email: 'alice@example.com', username: 'alice' },
@@ -198,6 +197,7 @@ export async function startHarness(mode: Mode, extraEnv: Record<string, string> 
         services,
         ...overrides,
       });
+      return (await ledger.createRun(record, new Date(), {}, {})).run;
     },
 
     buildEvent(run: RunRecord, service: string, status: BuildFinished['status'] = 'SUCCESS'): Omit<BuildFinished, 'type' | 'version' | 'at'> {
@@ -208,15 +208,22 @@ export async function startHarness(mode: Mode, extraEnv: Record<string, string> 
         buildId: `build-${service}-${run.runId}`,
         status,
         sha: run.after,
-        logUrl: `https://console.cloud.google.com/cloud-build/builds/${service}-${run.seq}`,
+        logUrl: `https://console.cloud.google.com/cloud-build/builds/${service}-${run.runId}`,
         ...(status === 'SUCCESS'
           ? { image: { service, repository: `europe-west1-docker.pkg.dev/p/boutique/${service}`, tag: run.after.slice(0, 7), digest: digest() } }
           : { detail: 'step 2 exited with 1' }),
       };
     },
 
+    /** A build's end, as buildStatus says it: recorded in the run first, then published. */
     async publishBuild(event: Omit<BuildFinished, 'type' | 'version' | 'at'>): Promise<void> {
-      await publishEvent(bus, 'build-finished', event);
+      await ledger.updateRun(event.runId, (current) => {
+        current.builds[event.service] = { buildId: event.buildId, status: event.status, ...(event.image ? { image: { repository: event.image.repository, tag: event.image.tag, digest: event.image.digest } } : {}), ...(event.logUrl ? { logUrl: event.logUrl } : {}), ...(event.detail ? { detail: event.detail } : {}) };
+        const settled = buildStageOf(current);
+        if (settled) applyStageUpdate(current, 'build', settled, MANIFEST.plan);
+        return true;
+      });
+      await emit(runtime, 'build-finished', event, { key: `build-finished:${event.service}:${event.buildId}` });
     },
 
     /** Waits for the in-process bus to settle; on Pub/Sub, for a quiet period after `condition`. */

@@ -1,26 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { handleSourceMirrored } from '../../functions/buildTrigger/trigger.js';
-import type { BuildTriggerDeps } from '../../functions/buildTrigger/trigger.js';
-import { CloudBuildBuilder } from '../../domain/build/cloudBuildBuilder.js';
-import type { CreateBuildRequest } from '../../domain/build/cloudBuildRequest.js';
+import { CloudBuildBuilder } from '../../shared/runtime/builders/cloudBuild.js';
+import type { CloudBuildClientLike } from '../../shared/runtime/builders/cloudBuild.js';
+import type { CreateBuildRequest } from '../../shared/runtime/builders/cloudBuildRequest.js';
 import { InProcessBus } from '../../shared/bus/inProcessBus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
-import { parseConfig } from '../../shared/config/pipelineConfig.js';
 import { makeEvent } from '../../shared/contracts/index.js';
 import type { SourceMirrored } from '../../shared/contracts/index.js';
-import { RunLedger } from '../../shared/ledger/runLedger.js';
-import { SqliteDocStore } from '../../shared/ledger/sqliteDocStore.js';
-import { createLogger } from '../../shared/log/logger.js';
-import '../support/runtimes.js'; // routes log lines away from the test output
+import type { Runtime } from '../../shared/runtime/runtime.js';
+import { testRuntime } from '../support/runtimes.js';
+import { deliver, newRun as runRecord } from '../support/stages.js';
 
 /**
  * buildTrigger with the Cloud Build builder, checked at the client boundary: a recording client
  * stands in for `CloudBuildClient` and returns what `createBuild` returns (a long-running
- * operation whose metadata holds the build). What it was asked is the exact API request.
+ * operation whose metadata holds the build). What it was asked is the exact API request. The
+ * stage runs through the stage runner, so what it records and publishes is what ships.
  */
 const SHA = '0123456789abcdef0123456789abcdef01234567';
-const CONFIG = parseConfig(
-  `
+const CONFIG_YAML = `
 pipelines:
   - name: shop
     repository: acme/shop
@@ -42,9 +39,7 @@ pipelines:
     branches: [main]
     terraform: { dir: terraform/envs/prod, planBucket: acme-plans }
     services: []
-`,
-  'cloudbuild-test.yaml',
-);
+`;
 
 function recordingClient() {
   const calls: CreateBuildRequest[] = [];
@@ -55,44 +50,43 @@ function recordingClient() {
       const id = randomUUID();
       return [{ name: `operations/build/acme-ci/${id}`, metadata: { build: { id, logUrl: `https://console.cloud.google.com/cloud-build/builds;region=europe-west1/${id}?project=123` } } }];
     },
+    getBuild: async () => [undefined],
+    listBuilds: async () => [[]],
   };
 }
 
-function setup(client: ReturnType<typeof recordingClient>) {
-  const bus = new InProcessBus();
-  const ledger = new RunLedger(new SqliteDocStore(':memory:'));
+function setup(client: Pick<CloudBuildClientLike, 'createBuild'> & Partial<CloudBuildClientLike>, yaml = CONFIG_YAML) {
+  const full: CloudBuildClientLike = { getBuild: async () => [undefined], listBuilds: async () => [[]], ...client };
+  const runtime = testRuntime('in-process', yaml, {
+    builder: (pipeline) => new CloudBuildBuilder({ projectId: pipeline.build?.projectId ?? 'acme-ci', region: pipeline.build?.region, serviceAccount: pipeline.build?.serviceAccount, timeoutSeconds: pipeline.build?.timeoutSeconds }, async () => full),
+  });
   const published: unknown[] = [];
-  void bus.subscribe('build-started', 'record', async (message) => {
+  void runtime.bus().subscribe('build-started', 'record', async (message) => {
     const decoded = decodeEvent('build-started', message.data);
     if (decoded.ok) published.push(decoded.event);
   });
-  const deps: BuildTriggerDeps = {
-    config: CONFIG,
-    ledger,
-    bus,
-    log: createLogger(),
-    builderFor: (pipeline) => new CloudBuildBuilder({ projectId: pipeline.build?.projectId ?? 'acme-ci', region: pipeline.build?.region, serviceAccount: pipeline.build?.serviceAccount, timeoutSeconds: pipeline.build?.timeoutSeconds }, async () => client),
-    plansTerraform: true,
-  };
-  return { bus, ledger, deps, published };
+  const idle = () => (runtime.bus() as InProcessBus).idle();
+  return { runtime, ledger: runtime.ledger(), published, idle };
 }
 
 function mirrored(runId: string, services: string[], pipeline = 'shop', kind: 'app' | 'terraform' = 'app'): SourceMirrored {
-  return makeEvent('source-mirrored', { runId, pipeline, kind, repository: 'acme/shop', ref: 'refs/heads/main', sha: SHA, before: '0'.repeat(40), mirrorUrl: 'https://europe-west1-git.sourcemanager.dev/acme-ci/shop.git', services, seq: 1 });
+  return makeEvent('source-mirrored', { runId, pipeline, kind, repository: 'acme/shop', ref: 'refs/heads/main', sha: SHA, before: '0'.repeat(40), mirrorUrl: 'https://europe-west1-git.sourcemanager.dev/acme-ci/shop.git', services, order: `2026-01-01T00:00:00.000Z~${runId}` });
 }
 
-async function newRun(ledger: RunLedger, runId: string, services: string[]) {
-  await ledger.createRun({ runId, pipeline: 'shop', kind: 'app', seq: 1, provider: 'github', deliveryId: runId, repository: 'acme/shop', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services });
+async function newRun(runtime: Runtime, runId: string, services: string[], pipeline = 'shop', kind: 'app' | 'terraform' = 'app') {
+  await runtime.ledger().createRun(runRecord({ runId, pipeline, kind, before: SHA, after: SHA, services }), new Date(), {}, {});
 }
+
+const trigger = (runtime: Runtime, event: SourceMirrored) => deliver(runtime, 'buildTrigger', 'source-mirrored', event);
 
 describe('buildTrigger on Cloud Build', () => {
   test('one createBuild per service: exact commit from the mirror, short-sha tag, correlation tags and substitutions', async () => {
     const client = recordingClient();
-    const { ledger, deps, published, bus } = setup(client);
-    await newRun(ledger, 'shop-7-0123456', ['frontend', 'cart', 'root']);
+    const { runtime, ledger, published, idle } = setup(client);
+    await newRun(runtime, 'shop-7-0123456', ['frontend', 'cart', 'root']);
 
-    await handleSourceMirrored(mirrored('shop-7-0123456', ['frontend', 'cart', 'root']), deps);
-    await bus.idle();
+    await trigger(runtime, mirrored('shop-7-0123456', ['frontend', 'cart', 'root']));
+    await idle();
 
     expect(client.calls).toHaveLength(3);
     const [frontend, cart, root] = client.calls;
@@ -130,13 +124,13 @@ describe('buildTrigger on Cloud Build', () => {
 
   test('a redelivered source-mirrored starts no second build and publishes nothing new', async () => {
     const client = recordingClient();
-    const { ledger, deps, published, bus } = setup(client);
-    await newRun(ledger, 'shop-8-0123456', ['frontend']);
+    const { runtime, published, idle } = setup(client);
+    await newRun(runtime, 'shop-8-0123456', ['frontend']);
     const event = mirrored('shop-8-0123456', ['frontend']);
 
-    await Promise.all([handleSourceMirrored(event, deps).catch(() => undefined), handleSourceMirrored(event, deps).catch(() => undefined)]);
-    await handleSourceMirrored(event, deps);
-    await bus.idle();
+    await Promise.all([trigger(runtime, event).catch(() => undefined), trigger(runtime, event).catch(() => undefined)]);
+    await trigger(runtime, event);
+    await idle();
 
     expect(client.calls).toHaveLength(1);
     expect(published).toHaveLength(1);
@@ -144,24 +138,23 @@ describe('buildTrigger on Cloud Build', () => {
 
   test('a failed createBuild releases the claim so the redelivery starts the build', async () => {
     const client = recordingClient();
-    const { ledger, deps } = setup(client);
-    await newRun(ledger, 'shop-9-0123456', ['frontend']);
     let fail = true;
-    const flaky = { createBuild: async (request: CreateBuildRequest) => (fail ? Promise.reject(new Error('UNAVAILABLE: try again')) : client.createBuild(request)) };
-    const flakyDeps = { ...deps, builderFor: () => new CloudBuildBuilder({ projectId: 'acme-ci' }, async () => flaky) };
+    const { runtime, ledger } = setup({ createBuild: async (request: CreateBuildRequest) => (fail ? Promise.reject(new Error('UNAVAILABLE: try again')) : client.createBuild(request)) });
+    await newRun(runtime, 'shop-9-0123456', ['frontend']);
 
-    await expect(handleSourceMirrored(mirrored('shop-9-0123456', ['frontend']), flakyDeps)).rejects.toThrow(/failed to start the Cloud Build build of frontend: UNAVAILABLE/);
+    await expect(trigger(runtime, mirrored('shop-9-0123456', ['frontend']))).rejects.toThrow(/failed to start the Cloud Build build of frontend: UNAVAILABLE/);
+    expect((await ledger.getRun('shop-9-0123456'))?.status).toBe('running');
     fail = false;
-    await handleSourceMirrored(mirrored('shop-9-0123456', ['frontend']), flakyDeps);
+    await trigger(runtime, mirrored('shop-9-0123456', ['frontend']));
     expect(client.calls).toHaveLength(1);
   });
 
   test('a Terraform pipeline starts one plan build that uploads the plan under the run', async () => {
     const client = recordingClient();
-    const { ledger, deps } = setup(client);
-    await ledger.createRun({ runId: 'infra-1-0123456', pipeline: 'infra', kind: 'terraform', seq: 1, provider: 'github', deliveryId: 'd', repository: 'acme/infra', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services: [] });
+    const { runtime } = setup(client);
+    await newRun(runtime, 'infra-1-0123456', [], 'infra', 'terraform');
 
-    await handleSourceMirrored(mirrored('infra-1-0123456', [], 'infra', 'terraform'), deps);
+    await trigger(runtime, mirrored('infra-1-0123456', [], 'infra', 'terraform'));
 
     expect(client.calls).toHaveLength(1);
     const { build } = client.calls[0]!;
@@ -170,32 +163,36 @@ describe('buildTrigger on Cloud Build', () => {
     expect(build.steps.every((step) => step.dir === 'terraform/envs/prod')).toBe(true);
     expect(build.steps[3]!.args).toContain('-out=tfplan');
     expect(build.steps[4]).toMatchObject({ entrypoint: 'sh', args: ['-c', 'terraform show -json tfplan > plan.json'] });
-    expect(build.artifacts).toEqual({ objects: { location: 'gs://acme-plans/infra-1-0123456/', paths: ['terraform/envs/prod/tfplan', 'terraform/envs/prod/plan.json'] } });
+    // Only the plan file leaves the build: its JSON form may hold attribute values.
+    expect(build.artifacts).toEqual({ objects: { location: 'gs://acme-plans/infra-1-0123456/', paths: ['terraform/envs/prod/tfplan'] } });
     expect(build.images).toBeUndefined();
     expect(build.substitutions._BATON_SERVICE).toBe('terraform/envs/prod');
     expect(build.tags).toEqual(['baton', 'run-infra-1-0123456', 'svc-terraform-envs-prod']);
   });
 
-  test('the embedded runtime records a Terraform plan as skipped', async () => {
-    const client = recordingClient();
-    const { ledger, deps } = setup(client);
-    await ledger.createRun({ runId: 'infra-2-0123456', pipeline: 'infra', kind: 'terraform', seq: 1, provider: 'github', deliveryId: 'd2', repository: 'acme/infra', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services: [] });
+  test('a runtime whose builder cannot plan (the embedded one) records the Terraform run as skipped, and ends it', async () => {
+    const runtime = testRuntime('in-process', CONFIG_YAML);
+    await newRun(runtime, 'infra-2-0123456', [], 'infra', 'terraform');
 
-    await handleSourceMirrored(mirrored('infra-2-0123456', [], 'infra', 'terraform'), { ...deps, plansTerraform: false });
+    await trigger(runtime, mirrored('infra-2-0123456', [], 'infra', 'terraform'));
 
-    expect(client.calls).toHaveLength(0);
-    expect((await ledger.getRun('infra-2-0123456'))?.stages.build).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/Cloud Build/) });
+    const run = await runtime.ledger().getRun('infra-2-0123456');
+    expect(run?.stages.build).toMatchObject({ status: 'skipped', detail: expect.stringMatching(/Cloud Build/) });
+    expect(run).toMatchObject({ status: 'succeeded', stages: { approval: { status: 'skipped' }, deploy: { status: 'skipped' } } });
   });
 
   test('a missing image repository fails the stage, naming the file and the field', async () => {
     const client = recordingClient();
-    const { ledger, deps } = setup(client);
-    const config = parseConfig('pipelines:\n  - { name: shop, repository: acme/shop, branches: [main], services: [{ name: frontend, path: src/frontend/ }] }\n', 'bare.yaml');
-    await newRun(ledger, 'shop-10-0123456', ['frontend']);
+    const { runtime, ledger } = setup(client, 'pipelines:\n  - { name: shop, repository: acme/shop, branches: [main], services: [{ name: frontend, path: src/frontend/ }] }\n');
+    await newRun(runtime, 'shop-10-0123456', ['frontend']);
 
-    await handleSourceMirrored(mirrored('shop-10-0123456', ['frontend']), { ...deps, config });
+    await trigger(runtime, mirrored('shop-10-0123456', ['frontend']));
 
     expect(client.calls).toHaveLength(0);
-    expect((await ledger.getRun('shop-10-0123456'))?.stages.build).toMatchObject({ status: 'failed', detail: 'BATON_CONFIG bare.yaml: pipelines[0].build.imageRepository: missing; buildTrigger needs it' });
+    // A config mistake is permanent: the stage fails at once, and so does the run.
+    expect(await ledger.getRun('shop-10-0123456')).toMatchObject({
+      status: 'failed',
+      stages: { build: { status: 'failed', detail: 'BATON_CONFIG test-config.yaml: pipelines[0].build.imageRepository: missing; buildTrigger needs it' } },
+    });
   });
 });

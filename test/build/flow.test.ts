@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { parseReference } from '../../shared/oci/reference.js';
-import { buildDocPath } from '../../domain/build/buildRecord.js';
 import { RUNTIME_KINDS, eventually } from '../support/runtimes.js';
 import { refOf } from '../mirror/gitFixtures.js';
 import { REGISTRY, seedServices, startHarness } from './harness.js';
@@ -53,7 +52,7 @@ describe.each(RUNTIME_KINDS)('mirror and build on %s', (kind) => {
     expect(run?.stages.mirror?.status).toBe('succeeded');
     expect(run?.stages.build?.status).toBe('succeeded');
     expect(run?.builds.frontend).toMatchObject({ status: 'SUCCESS', image: { digest: held } });
-    const record = await h.runtime.ledger().store.get(buildDocPath(finished.buildId));
+    const record = await h.runtime.ledger().builds.get(finished.buildId);
     expect(record).toMatchObject({ runId, service: 'frontend', sha: after });
   });
 

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { TopicTarget } from '../../shared/adapters/topic.js';
-import { topicHandler } from '../../shared/adapters/topic.js';
 import type { Subscription } from '../../shared/bus/bus.js';
 import { InProcessBus } from '../../shared/bus/inProcessBus.js';
-import { decodeEvent, publishEvent } from '../../shared/bus/events.js';
+import { decodeEvent } from '../../shared/bus/events.js';
 import type { EventInput, EventOf, TopicName } from '../../shared/contracts/index.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
 import { tempDir, testRuntime } from '../support/runtimes.js';
 import type { RuntimeKind } from '../support/runtimes.js';
+import { emit, newRun, subscribeStages } from '../support/stages.js';
 import { bareRepo, git, workRepo } from '../mirror/gitFixtures.js';
 import type { WorkRepo } from '../mirror/gitFixtures.js';
 
@@ -46,10 +45,9 @@ export type HarnessOptions = {
   noMirrorUrl?: boolean;
   duplicateDeliveries?: number;
   /** Which targets to subscribe (default all three). */
-  targets?: Array<'repoMirror' | 'buildTrigger' | 'buildStatus'>;
+  targets?: Array<'repoMirror' | 'buildTrigger' | 'buildStatus' | 'terraformApply'>;
 };
 
-const TOPIC_OF = { repoMirror: 'push-received', buildTrigger: 'source-mirrored', buildStatus: 'cloud-builds' } as const;
 const RECORDED: TopicName[] = ['source-mirrored', 'build-started', 'build-finished', 'deploy-finished'];
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
@@ -93,10 +91,7 @@ ${options.pipelineExtra ?? ''}`;
       }),
     );
   }
-  for (const name of options.targets ?? (['repoMirror', 'buildTrigger', 'buildStatus'] as const)) {
-    const module = (await import(`../../functions/${name}/index.js`)) as { target: TopicTarget<TopicName> };
-    subscriptions.push(await bus.subscribe(TOPIC_OF[name], `${prefix}${name}`, topicHandler(module.target, runtime, name), { minBackoffMs: 200, maxBackoffMs: 2_000 }));
-  }
+  subscriptions.push(...(await subscribeStages(runtime, options.targets ?? ['repoMirror', 'buildTrigger', 'buildStatus'], { prefix })));
   let seq = 0;
   return {
     runtime,
@@ -111,43 +106,33 @@ ${options.pipelineExtra ?? ''}`;
     async push(fields) {
       seq++;
       const runId = `shop-${seq}-${fields.after.slice(0, 7)}-${randomBytes(2).toString('hex')}`;
-      const base = {
-        runId,
-        pipeline: 'shop',
-        kind: 'app' as const,
-        provider: 'github' as const,
-        deliveryId: `delivery-${runId}`,
-        repository: 'acme/shop',
-        cloneUrl: source,
-        ref: 'refs/heads/main',
-        branch: 'main',
-        forced: false,
-        created: false,
-        pusher: { name: 'Dev' },
-        commits: [],
-        changedPaths: [],
-        services: [],
-        servicesResolved: false,
-        unresolvedReason: 'truncated' as const,
-        seq,
-        ...fields,
-      };
-      await runtime.ledger().createRun({
-        runId,
-        pipeline: 'shop',
-        kind: 'app',
-        seq,
-        provider: 'github',
-        deliveryId: base.deliveryId,
-        repository: 'acme/shop',
-        ref: base.ref,
-        branch: base.branch,
-        before: base.before,
-        after: base.after,
-        pusher: base.pusher,
-        services: base.servicesResolved ? base.services : [],
-      });
-      await publishEvent(bus, 'push-received', base);
+      const run = newRun({ runId, before: fields.before, after: fields.after, services: fields.servicesResolved ? (fields.services ?? []) : [] }, new Date(Date.UTC(2026, 0, 1, 0, 0, seq)));
+      await emit(
+        runtime,
+        'push-received',
+        {
+          runId,
+          pipeline: 'shop',
+          kind: 'app' as const,
+          provider: 'github' as const,
+          deliveryId: run.deliveryId,
+          repository: 'acme/shop',
+          cloneUrl: source,
+          ref: 'refs/heads/main',
+          branch: 'main',
+          forced: false,
+          created: false,
+          pusher: { name: 'Dev' },
+          commits: [],
+          changedPaths: [],
+          services: [],
+          servicesResolved: false,
+          unresolvedReason: 'truncated' as const,
+          order: run.order,
+          ...fields,
+        },
+        { run },
+      );
       return runId;
     },
     settle: async () => {

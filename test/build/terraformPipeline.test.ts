@@ -3,11 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { buildDocPath, startClaimKey } from '../../domain/build/buildRecord.js';
-import { PLAN_REPORT_SCRIPT, cloudBuildRequest, planLocation } from '../../domain/build/cloudBuildRequest.js';
-import type { BuildRequest } from '../../domain/build/builder.js';
+import { claimKeys } from '../../shared/ledger/claimKeys.js';
+import { cloudBuildRequest, planLocation } from '../../shared/runtime/builders/cloudBuildRequest.js';
+import { PLAN_REPORT_SCRIPT, summarizePlan } from '../../shared/runtime/builders/planReport.js';
+import type { BuildRequest } from '../../shared/runtime/builders/builder.js';
 import type { CloudBuildNotification } from '../../shared/contracts/index.js';
-import { summarizePlan } from '../../domain/terraform/planSummary.js';
+import { newRun } from '../support/stages.js';
 import { tempDir } from '../support/runtimes.js';
 import { startHarness } from './harness.js';
 import type { Harness } from './harness.js';
@@ -17,8 +18,8 @@ jest.setTimeout(60_000);
 /**
  * Terraform pipelines on the chain: the plan build reports its plan (counts, destroyed
  * resources, the plan file's SHA-256) through its own notification; buildStatus turns that into
- * a build-finished whose "image" is the saved plan, digest and all, so the approval is bound to
- * exactly that file; the apply build's end is the run's deploy-finished.
+ * a build-finished that carries the saved plan, SHA-256 and all, so the approval is bound to
+ * exactly that file; the apply build's end is the run's deploy-finished, said by terraformApply.
  */
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const PLAN_JSON = {
@@ -33,6 +34,10 @@ const PLAN_JSON = {
 };
 
 describe('the plan report step', () => {
+  test('has no $, which Cloud Build would take for a substitution', () => {
+    expect(PLAN_REPORT_SCRIPT).not.toContain('$');
+  });
+
   test('run for real, it reports what terraform plan counts and the plan file SHA-256', () => {
     const dir = tempDir();
     const output = join(dir, 'builder-output');
@@ -77,10 +82,10 @@ describe('Cloud Build requests for Terraform', () => {
   });
 });
 
-describe('buildStatus for Terraform builds', () => {
+describe('buildStatus and terraformApply for Terraform builds', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ kind: 'in-process', duplicateDeliveries: 1, targets: ['buildStatus'] });
+    h = await startHarness({ kind: 'in-process', duplicateDeliveries: 1, targets: ['buildStatus', 'terraformApply'] });
   });
   afterAll(async () => {
     await h?.close();
@@ -90,21 +95,21 @@ describe('buildStatus for Terraform builds', () => {
     const runId = `infra-${randomUUID().slice(0, 8)}`;
     const buildId = randomUUID();
     const ledger = h.runtime.ledger();
-    await ledger.createRun({ runId, pipeline: 'shop', kind: 'terraform', seq: 1, provider: 'github', deliveryId: runId, repository: 'acme/infra', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services: ['terraform/envs/poc'] });
-    await ledger.store.set(buildDocPath(buildId), { buildId, runId, pipeline: 'shop', service: 'terraform/envs/poc', sha: SHA, kind, startedAt: new Date().toISOString() });
+    await ledger.createRun(newRun({ runId, kind: 'terraform', repository: 'acme/infra', before: SHA, after: SHA, services: ['terraform/envs/poc'] }), new Date(), {}, {});
+    await ledger.builds.put({ buildId, runId, pipeline: 'shop', service: 'terraform/envs/poc', sha: SHA, kind, startedAt: new Date().toISOString() });
     if (kind === 'terraform-apply') {
       // The same directory's plan build holds its own start claim: the apply must not read as replaced by it.
-      await ledger.claim(startClaimKey(runId, 'terraform/envs/poc', 'terraform-plan'), { buildId: randomUUID(), service: 'terraform/envs/poc', startingAt: new Date().toISOString() });
+      await ledger.claim(claimKeys.buildStart(runId, 'terraform/envs/poc', 'terraform-plan'), { buildId: randomUUID(), service: 'terraform/envs/poc', startingAt: new Date().toISOString() });
     }
-    await ledger.claim(startClaimKey(runId, 'terraform/envs/poc', kind), { buildId, service: 'terraform/envs/poc', startingAt: new Date().toISOString() });
+    await ledger.claim(claimKeys.buildStart(runId, 'terraform/envs/poc', kind), { buildId, service: 'terraform/envs/poc', startingAt: new Date().toISOString() });
     return { runId, buildId };
   }
 
-  const notification = (id: string, runId: string, status: 'SUCCESS' | 'FAILURE', outputs?: string[]): CloudBuildNotification =>
+  const notification = (id: string, runId: string, status: 'SUCCESS' | 'FAILURE', outputs?: string[], apply = false): CloudBuildNotification =>
     ({
       id,
       status,
-      substitutions: { _BATON_RUN_ID: runId, _BATON_SERVICE: 'terraform/envs/poc', _BATON_PIPELINE: 'shop', _BATON_SHA: SHA },
+      substitutions: { _BATON_RUN_ID: runId, _BATON_SERVICE: 'terraform/envs/poc', _BATON_PIPELINE: 'shop', _BATON_SHA: SHA, ...(apply ? { _BATON_KIND: 'terraform-apply' } : {}) },
       logUrl: `https://console.cloud.google.com/cloud-build/builds/${id}`,
       ...(outputs ? { results: { buildStepOutputs: outputs } } : {}),
     }) as CloudBuildNotification;
@@ -114,7 +119,7 @@ describe('buildStatus for Terraform builds', () => {
     await h.settle();
   }
 
-  test('a successful plan gives one build-finished whose image is the saved plan, with its summary', async () => {
+  test('a successful plan gives one build-finished that carries the saved plan, with its summary', async () => {
     const { runId, buildId } = await terraformRun('terraform-plan');
     const planSha256 = 'ab'.repeat(32);
     const report = { add: 1, change: 2, destroy: 1, destroyed: ['google_storage_bucket.old'], location: `gs://acme-plans/${runId}/tfplan`, planSha256 };
@@ -124,9 +129,10 @@ describe('buildStatus for Terraform builds', () => {
     expect(finished).toHaveLength(1);
     expect(finished[0]).toMatchObject({
       status: 'SUCCESS',
-      image: { service: 'terraform/envs/poc', repository: `gs://acme-plans/${runId}/tfplan`, digest: `sha256:${planSha256}` },
-      planSummary: { add: 1, change: 2, destroy: 1, destroyed: ['google_storage_bucket.old'] },
+      plan: { dir: 'terraform/envs/poc', location: `gs://acme-plans/${runId}/tfplan`, sha256: planSha256, summary: { add: 1, change: 2, destroy: 1, destroyed: ['google_storage_bucket.old'] } },
     });
+    expect(finished[0]!.image).toBeUndefined();
+    expect((await h.runtime.ledger().getRun(runId))?.builds['terraform/envs/poc']?.plan?.sha256).toBe(planSha256);
   });
 
   test('a plan build that did not report its plan is not approvable', async () => {
@@ -140,7 +146,7 @@ describe('buildStatus for Terraform builds', () => {
     ['FAILURE', 'failed', 'failed'],
   ] as const)('an apply that ends %s is the run’s deploy: deploy-finished %s, once', async (status, published, stage) => {
     const { runId, buildId } = await terraformRun('terraform-apply');
-    await deliver([notification(buildId, runId, status), notification(buildId, runId, status)]);
+    await deliver([notification(buildId, runId, status, undefined, true), notification(buildId, runId, status, undefined, true)]);
     expect(h.seen.of('build-finished', runId)).toHaveLength(0);
     expect(h.seen.of('deploy-finished', runId)).toEqual([expect.objectContaining({ status: published, revision: SHA })]);
     expect((await h.runtime.ledger().getRun(runId))?.stages.deploy?.status).toBe(stage);

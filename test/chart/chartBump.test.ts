@@ -3,14 +3,12 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { x as extract } from 'tar';
 import { readFileSync } from 'node:fs';
-import { target } from '../../functions/chartBump/index.js';
-import { bumpChart, commitClaimKey, publishedClaimKey } from '../../functions/chartBump/bump.js';
+import { bumpChart } from '../../functions/chartBump/bump.js';
 import type { ChartBumpDeps } from '../../functions/chartBump/bump.js';
 import { ChartRepo } from '../../domain/chart/chartRepo.js';
 import { makeEvent } from '../../shared/contracts/index.js';
 import { testRuntime } from '../support/runtimes.js';
-import { TERRAFORM_SKIP_REASON } from '../../functions/chartBump/terraform.js';
-import { docId } from '../../shared/ledger/docStore.js';
+import { claimKeys } from '../../shared/ledger/claimKeys.js';
 import { isBotCommit } from '../../shared/git/botCommit.js';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { parseReference } from '../../shared/oci/reference.js';
@@ -18,7 +16,8 @@ import { RUNTIME_KINDS, eventually, tempDir } from '../support/runtimes.js';
 import type { RuntimeKind } from '../support/runtimes.js';
 import { BOT, chartRepoFixture, uniqueName } from './fixtures.js';
 import type { ChartRepoFixture } from './fixtures.js';
-import { SHA, image, startStage } from './stageHarness.js';
+import { SHA, image, orderOf, startStage } from './stageHarness.js';
+import { newRun } from '../support/stages.js';
 import type { StageHarness } from './stageHarness.js';
 
 /**
@@ -60,7 +59,7 @@ type Setup = { fixture: ChartRepoFixture; stage: StageHarness; registryPath: str
 async function setup(kind: RuntimeKind, duplicateDeliveries = 0): Promise<Setup> {
   const fixture = chartRepoFixture({ services: SERVICES });
   const registryPath = `${uniqueName('baton-test')}/charts`;
-  const stage = await startStage(kind, configYaml(fixture, registryPath), target, 'chartBump', { bus: { duplicateDeliveries } });
+  const stage = await startStage(kind, configYaml(fixture, registryPath), 'chartBump', { bus: { duplicateDeliveries } });
   return { fixture, stage, registryPath, registry: new OciRegistry(REGISTRY) };
 }
 
@@ -145,9 +144,12 @@ describe.each(RUNTIME_KINDS)('chartBump (%s runtime)', (kind) => {
     const first = s.stage.chartPublished[0]!;
     // Forget everything the ledger recorded after the push, as if the instance died right after it.
     const ledger = s.stage.runtime.ledger();
-    await ledger.store.delete(`claims/${docId(commitClaimKey(runId))}`);
-    await ledger.store.delete(`claims/${docId(publishedClaimKey(runId))}`);
-    await ledger.updateRun(runId, (run) => ({ ...run, stages: {} }));
+    await ledger.releaseClaim(claimKeys.chartCommit(runId));
+    await ledger.updateRun(runId, (run) => {
+      delete run.stages.chart;
+      delete run.outbox['chart-published'];
+      return true;
+    });
     await s.stage.approve({ runId, seq: 7, images: [image('svc-7', 'abc7777')] });
     await s.stage.stageEnded(runId, 'chart');
     await eventually(() => (s.stage.chartPublished.length >= 2 ? true : undefined), 15_000, 'second chart-published');
@@ -160,8 +162,11 @@ describe.each(RUNTIME_KINDS)('chartBump (%s runtime)', (kind) => {
     const rejected = await s.stage.approve({ seq: 8, images: [image('svc-8', 'abc8888')], decision: 'rejected' });
     const terraform = await s.stage.approve({ seq: 1, pipeline: 'infra', images: [image('svc-8', 'abc8888')] });
     const unconfigured = await s.stage.approve({ seq: 1, pipeline: 'nochart', images: [image('svc-0', 'abc0000')] });
-    expect(await s.stage.stageEnded(rejected, 'chart')).toMatchObject({ status: 'skipped', detail: 'run rejected: the chart is unchanged' });
-    expect(await s.stage.stageEnded(terraform, 'chart')).toMatchObject({ status: 'skipped', detail: TERRAFORM_SKIP_REASON });
+    // The rejection ended the run; the chart stage is one it never reached.
+    expect(await s.stage.stageEnded(rejected, 'chart')).toMatchObject({ status: 'skipped', detail: 'not run: approval: rejected by Ada via slack' });
+    // A Terraform run has no chart stage: chartBump serves app pipelines only, and leaves it alone.
+    await eventually(async () => ((await s.stage.runtime.ledger().getRun(terraform))?.outbox['approval-decided']?.handled?.chartBump ? true : undefined), 15_000, 'chartBump to take the Terraform approval');
+    expect((await s.stage.runtime.ledger().getRun(terraform))?.stages.chart).toBeUndefined();
     const failed = await s.stage.stageEnded(unconfigured, 'chart');
     expect(failed.status).toBe('failed');
     expect(failed.detail).toMatch(/BATON_CONFIG test-config\.yaml: pipelines\[2\]\.chart\.repo: missing; chartBump needs it/);
@@ -238,24 +243,27 @@ describe('chartBump ordering, step by step', () => {
     const deps: ChartBumpDeps = {
       config: runtime.config(),
       ledger: runtime.ledger(),
-      bus: runtime.bus(),
       log: runtime.log,
       chartRepo: () => paused,
       registry: () => new OciRegistry(REGISTRY),
+      progress: async () => undefined,
     };
     const decided = (seq: number, tag: string) =>
-      makeEvent('approval-decided', { runId: `shop-${seq}`, pipeline: 'shop', decision: 'approved', decidedBy: { id: 'U1', via: 'cli' }, images: [image('svc-5', tag)], sha: SHA, seq });
+      makeEvent('approval-decided', { runId: `shop-${seq}`, pipeline: 'shop', decision: 'approved', decidedBy: { id: 'U1', via: 'cli' }, images: [image('svc-5', tag)], sha: SHA, order: orderOf(seq, `shop-${seq}`) });
     for (const seq of [20, 21]) {
-      await deps.ledger.createRun({ runId: `shop-${seq}`, pipeline: 'shop', kind: 'app', seq, provider: 'github', deliveryId: `d${seq}`, repository: 'acme/shop', ref: 'refs/heads/main', branch: 'main', before: '0'.repeat(40), after: SHA, pusher: { name: 'Ada' }, services: ['svc-5'] });
+      await deps.ledger.createRun(newRun({ runId: `shop-${seq}`, after: SHA, services: ['svc-5'], order: orderOf(seq, `shop-${seq}`) }), new Date(), {}, {});
     }
     const commits = fixture.log().length;
-    beforeUpdate = () => bumpChart(decided(21, 'new21'), deps);
-    await bumpChart(decided(20, 'old20'), deps);
+    let newer: Awaited<ReturnType<typeof bumpChart>> | undefined;
+    beforeUpdate = async () => {
+      newer = await bumpChart(decided(21, 'new21'), deps);
+    };
+    const older = await bumpChart(decided(20, 'old20'), deps);
 
     expect(valuesAt(fixture)['svc-5']!.image.tag).toBe('new21');
     expect(fixture.log()).toHaveLength(commits + 1);
-    expect((await deps.ledger.getRun('shop-20'))?.stages.chart).toMatchObject({ status: 'superseded' });
-    expect((await deps.ledger.getRun('shop-21'))?.stages.chart).toMatchObject({ status: 'succeeded' });
+    expect(older).toMatchObject({ status: 'superseded' });
+    expect(newer).toMatchObject({ status: 'succeeded', emit: [expect.objectContaining({ topic: 'chart-published' })] });
     await repo.close();
     await runtime.ledger().close();
   });

@@ -1,11 +1,10 @@
-import { target } from '../../functions/deployWatch/index.js';
-import { publishEvent } from '../../shared/bus/events.js';
 import { startFakeArgoCd } from '../../standins/argocdApi.js';
 import type { FakeArgoCd, FakeApplicationScript } from '../../standins/argocdApi.js';
 import { RUNTIME_KINDS, eventually, logLines } from '../support/runtimes.js';
 import type { RuntimeKind } from '../support/runtimes.js';
 import { digestOf, uniqueName } from './fixtures.js';
 import { SHA, image, startStage } from './stageHarness.js';
+import { emit, newRun } from '../support/stages.js';
 import type { StageHarness } from './stageHarness.js';
 
 /**
@@ -34,7 +33,7 @@ type Setup = { fake: FakeArgoCd; stage: StageHarness };
 
 async function setup(kind: RuntimeKind, token = TOKEN, duplicateDeliveries = kind === 'in-process' ? 1 : 0): Promise<Setup> {
   const fake = await startFakeArgoCd({ token: TOKEN });
-  const stage = await startStage(kind, configYaml(fake.url), target, 'deployWatch', { env: { ARGOCD_AUTH_TOKEN: token }, bus: { duplicateDeliveries } });
+  const stage = await startStage(kind, configYaml(fake.url), 'deployWatch', { env: { ARGOCD_AUTH_TOKEN: token }, bus: { duplicateDeliveries } });
   return { fake, stage };
 }
 
@@ -44,11 +43,8 @@ async function publishChart(s: Setup, options: { pipeline?: string; version?: st
   if (options.script) s.fake.setApplication('shop-prod', options.script);
   const runId = `${pipeline}-${uniqueName('deploy')}`;
   const ledger = s.stage.runtime.ledger();
-  await ledger.createRun(
-    { runId, pipeline, kind: 'app', seq: 1, provider: 'github', deliveryId: runId, repository: 'acme/shop', ref: 'refs/heads/main', branch: 'main', before: '0'.repeat(40), after: SHA, pusher: { name: 'Ada' }, services: ['svc-1'] },
-    new Date(Date.now() - 90_000),
-  );
-  await publishEvent(s.stage.runtime.bus(), 'chart-published', {
+  await ledger.createRun(newRun({ runId, pipeline, after: SHA, pusher: { name: 'Ada' }, services: ['svc-1'] }), new Date(Date.now() - 90_000), {}, {});
+  await emit(s.stage.runtime, 'chart-published', {
     runId,
     pipeline,
     chartVersion: version,

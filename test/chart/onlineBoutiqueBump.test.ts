@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { target } from '../../functions/chartBump/index.js';
 import { packageChart } from '../../domain/chart/package.js';
 import { OciRegistry } from '../../shared/oci/registryClient.js';
 import { parseReference } from '../../shared/oci/reference.js';
@@ -34,7 +33,7 @@ pipelines:
     services: [{name: ${first}, path: src/${first}/}, {name: ${second}, path: src/${second}/}]
     chart: {repo: ${fixture.bare}, path: ${fixture.chartPath}, registry: "oci://${REGISTRY}/${registryPath}"}
 `;
-  const stage = await startStage('in-process', config, target, 'chartBump');
+  const stage = await startStage('in-process', config, 'chartBump');
   try {
     const images = [
       { service: first, repository: firstBlock.image.repository, tag: 'f00dfee', digest: digestOf(`${first}:f00dfee`) },

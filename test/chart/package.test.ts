@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { Parser, x as extract } from 'tar';
 import type { ReadEntry } from 'tar';
+import { runHelm } from '../../local/helm/helm.js';
 import { HelmIgnore } from '../../domain/chart/helmignore.js';
 import { packageChart } from '../../domain/chart/package.js';
 import { tempDir } from '../support/runtimes.js';
@@ -21,6 +22,9 @@ function chartWithExtras(): string {
   writeFileSync(join(deep, 'with-a-long-file-name-that-needs-a-pax-header.txt'), 'long path\n');
   return dir;
 }
+
+/** One ConfigMap per service: objects helm lint --strict accepts. */
+const LINTABLE_TEMPLATE = '{{- range $name, $svc := .Values.services }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ $name }}\ndata:\n  tag: {{ $svc.image.tag | quote }}\n{{- end }}\n';
 
 type Entry = { path: string; mode?: number; uid?: number; gid?: number; mtime?: Date; type: string; uname?: string; body: string };
 
@@ -93,6 +97,21 @@ describe('packageChart', () => {
       expect(readFileSync(join(out, entry), 'utf8')).toBe(readFileSync(join(dir, relative), 'utf8'));
     }
     expect(gunzipSync(pkg.bytes).length % 512).toBe(0);
+  });
+
+  test('helm reads the package: helm show chart, lint --strict and template on the .tgz', async () => {
+    const dir = chartWithExtras();
+    // The fixture's template is a bare sketch; lint wants real objects.
+    writeFileSync(join(dir, 'templates', 'deployment.yaml'), LINTABLE_TEMPLATE);
+    const pkg = await packageChart(dir);
+    const tgz = join(tempDir('baton-pkg-helm-'), 'shop-1.4.2.tgz');
+    writeFileSync(tgz, pkg.bytes);
+    expect((await runHelm(['show', 'chart', tgz], { check: true })).stdout).toMatch(/^name: shop$[\s\S]*^version: 1\.4\.2$/m);
+    const lint = await runHelm(['lint', '--strict', tgz]);
+    expect({ status: lint.status, stdout: lint.stdout }).toEqual({ status: 0, stdout: expect.stringContaining('1 chart(s) linted, 0 chart(s) failed') });
+    const template = await runHelm(['template', 'r', tgz], { check: true });
+    expect(template.stdout).toContain('kind: ConfigMap');
+    expect(template.stdout).not.toContain('ignored');
   });
 
   test('a chart directory without Chart.yaml is refused', async () => {

@@ -1,18 +1,18 @@
-import { topicHandler } from '../../shared/adapters/topic.js';
-import type { TopicTarget } from '../../shared/adapters/topic.js';
 import type { Subscription } from '../../shared/bus/bus.js';
-import { decodeEvent, publishEvent } from '../../shared/bus/events.js';
-import type { ApprovalDecided, BuiltImage, ChartPublished, DeployFinished, TopicName } from '../../shared/contracts/index.js';
-import type { Stage, StageRecord } from '../../shared/ledger/runLedger.js';
+import { decodeEvent } from '../../shared/bus/events.js';
+import type { ApprovalDecided, BuiltImage, ChartPublished, DeployFinished } from '../../shared/contracts/index.js';
+import type { StageRecord } from '../../shared/ledger/runLedger.js';
 import { isTerminalStageStatus } from '../../shared/ledger/runLedger.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
+import { MANIFEST } from '../../functions/stages.js';
 import { eventually, testRuntime } from '../support/runtimes.js';
 import type { RuntimeKind, TestRuntimeOptions } from '../support/runtimes.js';
+import { emit, newRun, subscribeStages } from '../support/stages.js';
 import { digestOf, uniqueName } from './fixtures.js';
 
 /**
- * Runs one stage's real target on a real bus (in-process, or the Pub/Sub emulator) with a real
- * ledger (SQLite, or the Firestore emulator), and collects what it publishes downstream.
+ * Runs one stage through the stage runner on a real bus (in-process, or the Pub/Sub emulator)
+ * with a real ledger (SQLite, or the Firestore emulator), and collects what it publishes downstream.
  */
 export const SHA = 'a'.repeat(40);
 
@@ -20,10 +20,13 @@ export type StageHarness = {
   runtime: Runtime;
   chartPublished: ChartPublished[];
   deployFinished: DeployFinished[];
-  /** Creates the run as intake would and publishes its approval decision. */
+  /**
+   * Creates the run as intake would and says its approval decision, as approvalCallback would
+   * (a rejection also ends the run there). `seq` orders the runs: a higher one was pushed later.
+   */
   approve(input: { runId?: string; seq: number; images: BuiltImage[]; decision?: ApprovalDecided['decision']; pipeline?: string; duplicate?: boolean }): Promise<string>;
   /** Waits until the run's stage has ended. */
-  stageEnded(runId: string, stage: Stage, timeoutMs?: number): Promise<StageRecord>;
+  stageEnded(runId: string, stage: string, timeoutMs?: number): Promise<StageRecord>;
   close(): Promise<void>;
 };
 
@@ -31,7 +34,12 @@ export function image(service: string, tag: string): BuiltImage {
   return { service, repository: `registry.test/shop/${service}`, tag, digest: digestOf(`${service}:${tag}`) };
 }
 
-export async function startStage<T extends TopicName>(kind: RuntimeKind, configYaml: string, target: TopicTarget<T>, name: string, options: TestRuntimeOptions = {}): Promise<StageHarness> {
+/** A run's order from a test's sequence number: later numbers were received later. */
+export function orderOf(seq: number, runId: string): string {
+  return `${new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString()}~${runId}`;
+}
+
+export async function startStage(kind: RuntimeKind, configYaml: string, name: string, options: TestRuntimeOptions = {}): Promise<StageHarness> {
   const runtime = testRuntime(kind, configYaml, options);
   const bus = runtime.bus();
   const prefix = uniqueName('sub');
@@ -39,24 +47,8 @@ export async function startStage<T extends TopicName>(kind: RuntimeKind, configY
   const seen = new Set<string>();
   const chartPublished: ChartPublished[] = [];
   const deployFinished: DeployFinished[] = [];
-  // Deliveries of the stage under test still running: close() waits for them, so a late
-  // duplicate never meets a closed ledger.
-  let inFlight = 0;
-  const handler = topicHandler(target, runtime, name);
   const subscriptions: Subscription[] = [
-    await bus.subscribe(
-      target.topic,
-      `${prefix}-${name}`,
-      async (message) => {
-        inFlight++;
-        try {
-          await handler(message);
-        } finally {
-          inFlight--;
-        }
-      },
-      { minBackoffMs: 100, maxBackoffMs: 1_000, maxDeliveryAttempts: 5 },
-    ),
+    ...(await subscribeStages(runtime, [name], { prefix: `${prefix}-`, minBackoffMs: 100, maxBackoffMs: 1_000 })),
     await bus.subscribe('chart-published', `${prefix}-collect-chart`, async (message) => {
       const decoded = decodeEvent('chart-published', message.data);
       if (decoded.ok && !seen.has(message.id)) chartPublished.push(decoded.event);
@@ -75,24 +67,13 @@ export async function startStage<T extends TopicName>(kind: RuntimeKind, configY
     deployFinished,
     async approve({ runId, seq, images, decision = 'approved', pipeline = 'shop', duplicate = false }) {
       const id = runId ?? `${pipeline}-${seq}-${uniqueName('r')}`;
-      await ledger.createRun({
-        runId: id,
-        pipeline,
-        kind: 'app',
-        seq,
-        provider: 'github',
-        deliveryId: `delivery-${id}`,
-        repository: 'acme/shop',
-        ref: 'refs/heads/main',
-        branch: 'main',
-        before: '0'.repeat(40),
-        after: SHA,
-        pusher: { name: 'Ada' },
-        services: images.map((entry) => entry.service),
-      }).catch(() => undefined);
-      const input = { runId: id, pipeline, decision, decidedBy: { id: 'U123', name: 'Ada', via: 'slack' as const }, images, sha: SHA, seq };
-      await publishEvent(bus, 'approval-decided', input);
-      if (duplicate) await publishEvent(bus, 'approval-decided', input);
+      const kind = runtime.config().pipelines.find((p) => p.name === pipeline)?.kind ?? 'app';
+      const run = newRun({ runId: id, pipeline, kind, after: SHA, pusher: { name: 'Ada' }, services: images.map((entry) => entry.service), order: orderOf(seq, id) });
+      if (!(await ledger.getRun(id))) await ledger.createRun(run, new Date(), {}, {});
+      if (decision !== 'approved') await ledger.recordStage(id, 'approval', { status: decision, detail: `${decision} by Ada via slack` }, MANIFEST.plan);
+      const input = { runId: id, pipeline, decision, decidedBy: { id: 'U123', name: 'Ada', via: 'slack' as const }, images, sha: SHA, order: run.order };
+      await emit(runtime, 'approval-decided', input);
+      if (duplicate) await emit(runtime, 'approval-decided', input);
       return id;
     },
     stageEnded: (runId, stage, timeoutMs = 60_000) =>
@@ -102,7 +83,6 @@ export async function startStage<T extends TopicName>(kind: RuntimeKind, configY
       }, timeoutMs, `${stage} stage of ${runId} to end`),
     async close() {
       await Promise.all(subscriptions.map((subscription) => subscription.close({ remove: true }).catch(() => undefined)));
-      await eventually(() => (inFlight === 0 ? true : undefined), 60_000, `${name} deliveries to finish`);
       await bus.close();
       await ledger.close();
     },

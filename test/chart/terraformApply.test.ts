@@ -1,15 +1,13 @@
 import { makeEvent } from '../../shared/contracts/index.js';
-import type { BuildRequest, Builder } from '../../domain/build/builder.js';
-import { buildDocPath } from '../../domain/build/buildRecord.js';
+import type { BuildRequest, Builder } from '../../shared/runtime/builders/builder.js';
 import { decodeEvent } from '../../shared/bus/events.js';
-import { findPipeline } from '../../shared/config/pipelineConfig.js';
-import { applyTerraformPlan, TERRAFORM_SKIP_REASON } from '../../functions/chartBump/terraform.js';
-import type { StageUpdate } from '../../shared/ledger/runLedger.js';
 import { testRuntime } from '../support/runtimes.js';
+import { deliver, newRun } from '../support/stages.js';
 
 /**
- * An approved Terraform run applies exactly the plan the approval was bound to: one apply build,
- * however often the approval is delivered, fetching the saved plan and checking its SHA-256.
+ * terraformApply: an approved Terraform run applies exactly the plan the approval was bound to:
+ * one apply build, however often the approval is delivered, fetching the saved plan and
+ * checking its SHA-256. Driven through the stage runner, with a builder that records its starts.
  */
 const SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const PLAN_SHA = 'cd'.repeat(32);
@@ -24,33 +22,36 @@ pipelines:
     terraform: { dir: terraform/envs/poc, planBucket: acme-plans }
 `;
 
-function approved(runId: string, digest = `sha256:${PLAN_SHA}`) {
+function approved(runId: string) {
   return makeEvent('approval-decided', {
     runId,
     pipeline: 'infra',
     decision: 'approved',
     decidedBy: { id: 'U1', name: 'Ops', via: 'slack' },
-    images: [{ service: 'terraform/envs/poc', repository: `gs://acme-plans/${runId}/tfplan`, tag: 'plan-cdcdcdcdcdcd', digest }],
+    images: [],
+    plan: { dir: 'terraform/envs/poc', location: `gs://acme-plans/${runId}/tfplan`, sha256: PLAN_SHA, summary: { add: 1, change: 0, destroy: 0, destroyed: [] } },
     sha: SHA,
-    seq: 3,
+    order: `2026-01-01T00:00:03.000Z~${runId}`,
   });
 }
 
-async function setup(withBuilder: boolean) {
-  const runtime = testRuntime('in-process', CONFIG);
+async function setup(withCloudBuild: boolean) {
   const started: BuildRequest[] = [];
-  const builder: Builder = { start: async (request) => (started.push(request), { buildId: `apply-${started.length}`, logUrl: 'https://console.cloud.google.com/cloud-build/builds/apply-1' }) };
+  const builder: Builder = {
+    supports: () => true,
+    start: async (request) => (started.push(request), { buildId: `apply-${started.length}`, logUrl: 'https://console.cloud.google.com/cloud-build/builds/apply-1' }),
+    get: async () => undefined,
+    find: async () => undefined,
+  };
+  const runtime = testRuntime('in-process', CONFIG, withCloudBuild ? { builder: () => builder } : {});
   const deploys: unknown[] = [];
   await runtime.bus().subscribe('deploy-finished', 'watch', async (message) => {
     const decoded = decodeEvent('deploy-finished', message.data);
     if (decoded.ok) deploys.push(decoded.event);
   });
   const runId = 'infra-3-a1b2c3d';
-  await runtime.ledger().createRun({ runId, pipeline: 'infra', kind: 'terraform', seq: 3, provider: 'github', deliveryId: 'd', repository: 'acme/infra', ref: 'refs/heads/main', branch: 'main', before: SHA, after: SHA, pusher: { name: 'Dev' }, services: ['terraform/envs/poc'] });
-  const deps = { config: runtime.config(), ledger: runtime.ledger(), bus: runtime.bus(), ...(withBuilder ? { applyBuilderFor: () => builder } : {}) };
-  const pipeline = findPipeline(runtime.config(), 'infra')!;
-  const chart = (update: StageUpdate) => runtime.ledger().recordStage(runId, 'chart', update);
-  const apply = (event = approved(runId)) => applyTerraformPlan(event, pipeline, deps, chart, runtime.log);
+  await runtime.ledger().createRun(newRun({ runId, pipeline: 'infra', kind: 'terraform', repository: 'acme/infra', before: SHA, after: SHA, services: ['terraform/envs/poc'] }), new Date(), {}, {});
+  const apply = () => deliver(runtime, 'terraformApply', 'approval-decided', approved(runId));
   return { runtime, started, deploys, runId, apply };
 }
 
@@ -71,14 +72,15 @@ test('an approved plan is applied once, exactly that plan, and the deploy stage 
     what: { kind: 'terraform-apply', dir: 'terraform/envs/poc', planBucket: 'acme-plans', planSha256: PLAN_SHA },
   });
   expect(started[0]!.substitutions).toMatchObject({ _BATON_RUN_ID: runId, _BATON_KIND: 'terraform-apply' });
-  expect(await runtime.ledger().store.get(buildDocPath('apply-1'))).toMatchObject({ kind: 'terraform-apply', runId });
+  expect(await runtime.ledger().builds.get('apply-1')).toMatchObject({ kind: 'terraform-apply', runId });
   const run = await runtime.ledger().getRun(runId);
-  expect(run?.stages.chart).toMatchObject({ status: 'skipped', detail: TERRAFORM_SKIP_REASON });
+  // A Terraform run has no chart stage: its plan is the run's stage order, from the manifest.
+  expect(run?.stages.chart).toBeUndefined();
   expect(run?.stages.deploy).toMatchObject({ status: 'running', links: { 'apply logs': expect.stringContaining('apply-1') } });
   await runtime.ledger().close();
 });
 
-test('the embedded runtime cannot apply: the deploy is skipped, once, with the reason', async () => {
+test('a builder that cannot apply (the embedded one): the deploy is skipped, once, with the reason', async () => {
   const { started, deploys, runId, apply, runtime } = await setup(false);
   await apply();
   await apply();

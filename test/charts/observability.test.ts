@@ -5,6 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { parseManifests, readJson, readYaml, validateManifest, type Manifest } from './helmRender.js';
+import { queryErrors, variableQueryExpr, type QueryLanguage } from './queries.js';
+import { loadTree, strings, type TfTree } from '../terraform/hclTree.js';
 
 const obsDir = path.join(process.cwd(), 'charts', 'observability');
 const dsDir = path.join(obsDir, 'grafana', 'provisioning', 'datasources');
@@ -37,7 +39,7 @@ function queriesOf(d: Json): { expr: string; ds: Json; where: string }[] {
     for (const t of p.targets ?? []) out.push({ expr: t.expr, ds: t.datasource ?? p.datasource, where: `${d.uid} panel ${p.id} ${t.refId}` });
   }
   for (const v of d.templating?.list ?? []) {
-    if (v.type === 'query') out.push({ expr: typeof v.query === 'string' ? v.query : v.query.query, ds: v.datasource, where: `${d.uid} variable ${v.name}` });
+    if (v.type === 'query') out.push({ expr: variableQueryExpr(typeof v.query === 'string' ? v.query : v.query.query), ds: v.datasource, where: `${d.uid} variable ${v.name}` });
   }
   return out;
 }
@@ -97,8 +99,8 @@ describe('Grafana provisioning', () => {
 });
 
 describe('Grafana dashboards', () => {
-  test('there are two: golden signals and DORA', () => {
-    expect(dashboards.map(([, d]) => d.uid).sort()).toEqual(['baton-dora', 'boutique-golden-signals']);
+  test('there are three: golden signals, DORA, and baton\'s own health', () => {
+    expect(dashboards.map(([, d]) => d.uid).sort()).toEqual(['baton-dora', 'baton-health', 'boutique-golden-signals']);
   });
 
   test.each(dashboards)('%s is valid dashboard JSON', (_file, d) => {
@@ -125,6 +127,9 @@ describe('Grafana dashboards', () => {
       expect({ where: q.where, uid: q.ds?.uid, provisioned: !!ds }).toEqual({ where: q.where, uid: q.ds?.uid, provisioned: true });
       expect({ where: q.where, type: q.ds.type }).toEqual({ where: q.where, type: ds!.type });
       expect({ where: q.where, expr: q.expr, balanced: typeof q.expr === 'string' && q.expr.length > 0 && balanced(q.expr) }).toEqual({ where: q.where, expr: q.expr, balanced: true });
+      // The official grammar of the data source's language, no error nodes.
+      const language: QueryLanguage = ds!.type === 'loki' ? 'logql' : 'promql';
+      expect({ where: q.where, expr: q.expr, errors: queryErrors(language, q.expr) }).toEqual({ where: q.where, expr: q.expr, errors: [] });
     }
     for (const p of panelsOf(d)) if (p.type !== 'row') expect(provisioned.has(p.datasource?.uid)).toBe(true);
   });
@@ -152,6 +157,88 @@ describe('Grafana dashboards', () => {
     const types = new Set(queriesOf(d).map((q) => provisioned.get(q.ds.uid)!.type));
     expect(types).toEqual(new Set(['prometheus', 'loki']));
     for (const q of queriesOf(d).filter((x) => x.ds.uid === 'loki')) expect(q.expr).toMatch(/\{namespace=/);
+  });
+});
+
+describe('query grammars (@prometheus-io/lezer-promql, @grafana/lezer-logql)', () => {
+  test('every dashboard has PromQL, and the golden signals have LogQL, all parsed', () => {
+    const all = dashboards.flatMap(([, d]) => queriesOf(d));
+    expect(all.filter((q) => provisioned.get(q.ds.uid)?.type === 'prometheus').length).toBeGreaterThan(20);
+    expect(all.filter((q) => provisioned.get(q.ds.uid)?.type === 'loki').length).toBeGreaterThan(0);
+  });
+
+  // Deliberately broken queries: the grammars must refuse each.
+  test.each([
+    ['promql', 'a missing parenthesis', 'sum by (service_name (rate(run_googleapis_com:request_count[$__rate_interval]))'],
+    ['promql', 'a doubled equals sign in a matcher', 'up{job=="baton"}'],
+    ['promql', 'an unquoted label value', 'up{job=baton}'],
+    ['promql', 'a dangling operator', 'sum(up) /'],
+    ['logql', 'a stream selector without braces', 'namespace="boutique-poc" |= "error"'],
+    ['logql', 'an unclosed selector', '{namespace="boutique-poc" |= "error"'],
+    ['logql', 'a line filter without its string', '{namespace="boutique-poc"} |~'],
+  ] as const)('%s: %s', (language, _what, expr) => {
+    expect(queryErrors(language, expr)).not.toEqual([]);
+  });
+
+  test('Grafana variables are substituted before parsing; an unknown one fails', () => {
+    expect(queryErrors('promql', 'rate(x[$__rate_interval]) / ($__range_s / 86400)')).toEqual([]);
+    expect(() => queryErrors('promql', 'rate(x[$__rate_intervall])')).toThrow(/unknown Grafana variable \$__rate_intervall/);
+  });
+});
+
+describe('alerts on baton itself have a Grafana panel each', () => {
+  let tree: TfTree;
+  const health = dashboards.find(([, d]) => d.uid === 'baton-health')?.[1];
+
+  beforeAll(async () => {
+    tree = await loadTree(path.join(process.cwd(), 'terraform'));
+  }, 60_000);
+
+  /** Cloud Monitoring metric type → its name in Managed Prometheus' PromQL (run.googleapis.com/request_count → run_googleapis_com:request_count). */
+  function promName(metricType: string): string {
+    const slash = metricType.indexOf('/');
+    return `${metricType.slice(0, slash).replace(/\./g, '_')}:${metricType.slice(slash + 1).replace(/[/.]/g, '_')}`;
+  }
+
+  test('dead letters, stuck runs and the functions\' error rate: same metric in the alert and in its panel', () => {
+    const alerts = tree.dirs['modules/alerts'];
+    expect(alerts).toBeDefined();
+    const policies = alerts!.resources.google_monitoring_alert_policy ?? {};
+    expect(Object.keys(policies).sort()).toEqual(['dead_letters', 'function_errors', 'runs_stuck']);
+    // HCL source of the filters: metric.type = \"<type>\" (escaped quotes inside HCL strings).
+    const text = [...strings(alerts!.locals as never), ...strings(policies as never)].join('\n');
+    const metricTypes = [...new Set([...text.matchAll(/metric\.type = \\?"([^"\\]+)\\?"/g)].map((m) => m[1]!))];
+    const resolved = metricTypes.map((t) => t.replace('${google_logging_metric.runs_stuck.name}', String(alerts!.variables.stuck_metric_name!.default)));
+    expect(resolved.sort()).toEqual(['logging.googleapis.com/user/baton_runs_stuck', 'pubsub.googleapis.com/subscription/num_undelivered_messages', 'run.googleapis.com/request_count']);
+    expect(health).toBeDefined();
+    for (const [name, policy] of Object.entries(policies)) {
+      const display = String(policy.display_name).replace('${each.key}', '<target>');
+      const panels = panelsOf(health).filter((p: Json) => String(p.description ?? '').includes(`“${display}”`));
+      expect({ policy: name, panels: panels.length }).toEqual({ policy: name, panels: 1 });
+    }
+    for (const t of resolved) {
+      const exprs = queriesOf(health).map((q) => q.expr).join('\n');
+      expect({ metric: t, inPanels: exprs.includes(promName(t)) }).toEqual({ metric: t, inPanels: true });
+    }
+    // The dead-letter panel and alert select the same subscriptions, the error panel the same services.
+    expect(String(alerts!.locals.dead_letter_filter)).toContain('monitoring.regex.full_match(\\".*${var.dead_letter_suffix}\\")');
+    expect(alerts!.variables.dead_letter_suffix!.default).toBe('-dead-letter');
+    expect(queriesOf(health).some((q) => q.expr.includes('subscription_id=~".+-dead-letter"'))).toBe(true);
+    expect(queriesOf(health).some((q) => q.expr.includes('response_code_class="5xx"') && q.expr.includes('service_name=~"baton-.+"'))).toBe(true);
+  });
+
+  test('the stuck-run metric counts the reconciler\'s run-stuck line, by pipeline and stage', () => {
+    const alerts = tree.dirs['modules/alerts']!;
+    const filter = String(alerts.locals.stuck_log_filter);
+    for (const needle of ['jsonPayload.component=\\"baton\\"', 'jsonPayload.event=\\"run-stuck\\"', 'severity=WARNING']) expect(filter).toContain(needle);
+    const metric = alerts.resources.google_logging_metric!.runs_stuck!;
+    expect(metric.label_extractors).toEqual({ pipeline: 'EXTRACT(jsonPayload.pipeline)', stage: 'EXTRACT(jsonPayload.stage)' });
+    expect(queriesOf(health).some((q) => /sum by \(pipeline, stage\)/.test(q.expr) && q.expr.includes('logging_googleapis_com:user_baton_runs_stuck'))).toBe(true);
+  });
+
+  test('envs/poc wires the alerts to the functions it deploys', () => {
+    const call = tree.dirs['envs/poc']!.modules.alerts;
+    expect(call).toMatchObject({ source: '../../modules/alerts', function_names: '${module.functions.function_names}' });
   });
 });
 

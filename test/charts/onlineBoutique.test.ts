@@ -8,7 +8,6 @@ import { parseDocument, isMap, isScalar } from 'yaml';
 import {
   ENVS,
   SERVICES,
-  buildRenderer,
   byKind,
   chartDir,
   containersOf,
@@ -20,7 +19,6 @@ import {
   validateManifest,
   type Env,
   type Manifest,
-  type Renderer,
 } from './helmRender.js';
 
 const SERVING = SERVICES.filter((s) => s !== 'loadgenerator');
@@ -64,18 +62,15 @@ const UPSTREAM_ENV: Record<string, Record<string, string>> = {
 
 const DIGEST = (c: string): string => `sha256:${c.repeat(64)}`;
 
-let renderer: Renderer;
 const rendered = new Map<Env, Manifest[]>();
 let tmp: string;
 
-beforeAll(() => {
-  renderer = buildRenderer();
-  for (const env of ENVS) rendered.set(env, render(renderer, { valueFiles: envValueFiles(env), namespace: envNamespace(env) }));
+beforeAll(async () => {
+  for (const env of ENVS) rendered.set(env, await render({ valueFiles: envValueFiles(env), namespace: envNamespace(env) }));
   tmp = mkdtempSync(path.join(os.tmpdir(), 'baton-chart-test-'));
 }, 180_000);
 
 afterAll(() => {
-  renderer?.cleanup();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -216,11 +211,19 @@ describe.each(ENVS)('online-boutique rendered with %s values', (env) => {
   });
 
   test('the frontend is routed through the regional Gateway; no LoadBalancer Service then', () => {
-    const gw = find(docs(env), 'Gateway', 'boutique');
-    expect(gw.apiVersion).toBe('gateway.networking.k8s.io/v1');
-    expect(gw.spec.gatewayClassName).toBe('gke-l7-regional-external-managed');
     const route = find(docs(env), 'HTTPRoute', 'frontend');
-    expect(route.spec.parentRefs).toEqual([expect.objectContaining({ kind: 'Gateway', name: 'boutique', namespace: envNamespace(env), sectionName: gw.spec.listeners[0].name })]);
+    if (env === 'default') {
+      // Standalone, the chart brings its own Gateway.
+      const gw = find(docs(env), 'Gateway', 'boutique');
+      expect(gw.apiVersion).toBe('gateway.networking.k8s.io/v1');
+      expect(gw.spec.gatewayClassName).toBe('gke-l7-regional-external-managed');
+      expect(route.spec.parentRefs).toEqual([expect.objectContaining({ kind: 'Gateway', name: 'boutique', namespace: envNamespace(env), sectionName: gw.spec.listeners[0].name })]);
+    } else {
+      // Deployed, it attaches to the one Gateway Terraform owns (modules/ingress), on every listener.
+      expect(byKind(docs(env), 'Gateway')).toHaveLength(0);
+      expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'baton-frontend', namespace: 'gateway' }]);
+      expect(route.spec.hostnames).toBeUndefined();
+    }
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'frontend', port: 80 }]);
     expect(find(docs(env), 'HealthCheckPolicy', 'frontend').spec.default.config.httpHealthCheck).toEqual({ port: 8080, requestPath: '/_healthz' });
     expect(byKind(docs(env), 'Service').filter((s) => s.spec.type === 'LoadBalancer')).toHaveLength(0);
@@ -264,9 +267,9 @@ describe('image references (contract with chartBump)', () => {
     expect(c.image).toBe('us-central1-docker.pkg.dev/google-samples/microservices-demo/frontend:v0.10.3');
   });
 
-  test('with a digest the image is repository@digest; the tag stays in a label and an annotation', () => {
+  test('with a digest the image is repository@digest; the tag stays in a label and an annotation', async () => {
     const digest = DIGEST('a');
-    const out = render(renderer, { set: [`services.frontend.image.digest=${digest}`, 'services.frontend.image.tag=v0.10.4'] });
+    const out = await render({ set: [`services.frontend.image.digest=${digest}`, 'services.frontend.image.tag=v0.10.4'] });
     for (const d of out) validateManifest(d);
     const dep = find(out, 'Deployment', 'frontend');
     const c = dep.spec.template.spec.containers[0];
@@ -277,7 +280,7 @@ describe('image references (contract with chartBump)', () => {
     expect(find(out, 'Deployment', 'cartservice').spec.template.spec.containers[0].image).toMatch(/cartservice:v0\.10\.3$/);
   });
 
-  test('a values file written like chartBump writes it pins every service by digest', () => {
+  test('a values file written like chartBump writes it pins every service by digest', async () => {
     const doc = parseDocument(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
     SERVICES.forEach((name, i) => {
       doc.setIn(['services', name, 'image', 'repository'], `us-central1-docker.pkg.dev/proj/boutique/${name}`);
@@ -288,7 +291,7 @@ describe('image references (contract with chartBump)', () => {
     rmSync(chartCopy, { recursive: true, force: true });
     cpSync(chartDir, chartCopy, { recursive: true });
     writeFileSync(path.join(chartCopy, 'values.yaml'), doc.toString());
-    const out = render(renderer, { chart: chartCopy });
+    const out = await render({ chart: chartCopy });
     SERVICES.forEach((name, i) => {
       const c = find(out, 'Deployment', name).spec.template.spec.containers.find((x: { name: string }) => x.name !== 'frontend-check');
       expect(c.image).toBe(`us-central1-docker.pkg.dev/proj/boutique/${name}@${DIGEST('0123456789abcdef'[i] ?? 'f')}`);
@@ -297,8 +300,8 @@ describe('image references (contract with chartBump)', () => {
 });
 
 describe('gateway fallback and metrics switches', () => {
-  test('with the Gateway disabled, the frontend gets a LoadBalancer Service and no HTTPRoute', () => {
-    const out = render(renderer, { set: ['gateway.enabled=false'] });
+  test('with the Gateway disabled, the frontend gets a LoadBalancer Service and no HTTPRoute', async () => {
+    const out = await render({ set: ['gateway.enabled=false'] });
     for (const d of out) validateManifest(d);
     expect(byKind(out, 'HTTPRoute')).toHaveLength(0);
     expect(byKind(out, 'Gateway')).toHaveLength(0);
@@ -307,21 +310,26 @@ describe('gateway fallback and metrics switches', () => {
     expect(lb.spec.ports).toEqual([expect.objectContaining({ port: 80, targetPort: 8080 })]);
   });
 
-  test('an existing Gateway can be referenced instead of created', () => {
-    const out = render(renderer, { set: ['gateway.create=false', 'gateway.name=shared', 'gateway.namespace=gateways'] });
+  test('an existing Gateway can be referenced instead of created', async () => {
+    const out = await render({ set: ['gateway.create=false', 'gateway.name=shared', 'gateway.namespace=gateways'] });
     expect(byKind(out, 'Gateway')).toHaveLength(0);
     expect(find(out, 'HTTPRoute', 'frontend').spec.parentRefs[0]).toMatchObject({ name: 'shared', namespace: 'gateways' });
   });
 
-  test('enabling metrics on a service renders its PodMonitoring', () => {
-    const out = render(renderer, { set: ['services.frontend.metrics.enabled=true', 'services.frontend.metrics.port=9090'] });
+  test('--set with a list index is rendered by helm: gateway.hostnames[0]', async () => {
+    const out = await render({ set: ['gateway.hostnames[0]=shop.example.com', 'gateway.hostnames[1]=www.example.com'] });
+    expect(find(out, 'HTTPRoute', 'frontend').spec.hostnames).toEqual(['shop.example.com', 'www.example.com']);
+  });
+
+  test('enabling metrics on a service renders its PodMonitoring', async () => {
+    const out = await render({ set: ['services.frontend.metrics.enabled=true', 'services.frontend.metrics.port=9090'] });
     const pm = find(out, 'PodMonitoring', 'frontend');
     validateManifest(pm);
     expect(pm.spec.endpoints).toEqual([{ port: 9090, path: '/metrics', interval: '30s' }]);
   });
 
-  test('without in-cluster redis, cartservice dials the configured address', () => {
-    const out = render(renderer, { set: ['redis.enabled=false', 'services.cartservice.redisAddr=10.0.0.3:6379'] });
+  test('without in-cluster redis, cartservice dials the configured address', async () => {
+    const out = await render({ set: ['redis.enabled=false', 'services.cartservice.redisAddr=10.0.0.3:6379'] });
     expect(byKind(out, 'Deployment').map((d) => d.metadata.name)).not.toContain('redis-cart');
     expect(envOf(find(out, 'Deployment', 'cartservice').spec.template.spec.containers[0]).REDIS_ADDR).toBe('10.0.0.3:6379');
   });

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { BusMessage } from '../../shared/bus/bus.js';
+import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import { markHandled } from '../../shared/ledger/runLedger.js';
 import { githubHeaders } from '../../standins/gitHost.js';
 
 /** Webhook requests for the intake tests, built from the documented payloads in test/fixtures/webhook. */
@@ -29,8 +32,13 @@ export type Case = {
   name: string;
   request: () => WebhookRequest;
   status: number;
-  /** Whether this request must start a run (publish one push-received). */
+  /** Whether this request must start a run (publish one push-received), or drive one on again. */
   publishes: boolean;
+  /**
+   * The run's first stage takes it (repoMirror marks its push-received handled) before the next
+   * case is sent: the test, standing in for repoMirror, waits for that.
+   */
+  taken?: boolean;
   check?: (body: Record<string, unknown>) => void;
   /**
    * functions-framework parses an application/json body itself before the function runs and
@@ -70,6 +78,10 @@ const ZERO = '0'.repeat(40);
 const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const redelivery = randomUUID();
 const gitlabRedelivery = randomUUID();
+const strandedDelivery = randomUUID();
+
+/** Deliveries whose run the test's stand-in for repoMirror never takes: the run stays in intake. */
+export const STRANDED = new Set<string>([strandedDelivery]);
 
 /** Failure modes first, then the ways a push counts (Kargo's github_test.go style). */
 export const CASES: Case[] = [
@@ -142,11 +154,20 @@ export const CASES: Case[] = [
     request: () => github(githubPush()),
     status: 202,
     publishes: true,
-    check: (body) => expect(body.runId).toMatch(/^shop-\d+-0d1a26e$/),
+    // The run id follows from the delivery: pipeline, short sha, a hash of the delivery id.
+    check: (body) => expect(body.runId).toMatch(/^shop-0d1a26e-[0-9a-f]{8}$/),
   },
   { name: 'GitHub push signed with the previous secret (rotation)', request: () => github(githubPush(), { secret: GITHUB_OLD_SECRET }), status: 202, publishes: true },
-  { name: 'GitHub push, first delivery', request: () => github(githubPush(), { delivery: redelivery }), status: 202, publishes: true },
-  { name: 'GitHub redelivery of the same delivery id', request: () => github(githubPush(), { delivery: redelivery }), status: 200, publishes: false },
+  { name: 'GitHub push, first delivery', request: () => github(githubPush(), { delivery: redelivery }), status: 202, publishes: true, taken: true },
+  { name: 'GitHub redelivery of the same delivery id, after the mirror took the run', request: () => github(githubPush(), { delivery: redelivery }), status: 200, publishes: false, check: (body) => expect(body.duplicate).toBe(true) },
+  { name: 'GitHub push whose run never left intake (nothing took its push-received)', request: () => github(githubPush(), { delivery: strandedDelivery }), status: 202, publishes: true },
+  {
+    name: 'GitHub redelivery of that delivery re-drives the run instead of answering duplicate',
+    request: () => github(githubPush(), { delivery: strandedDelivery }),
+    status: 202,
+    publishes: true,
+    check: (body) => expect(body).toMatchObject({ redriven: true }),
+  },
   { name: 'GitHub forced push', request: () => github(githubPush((p) => (p.forced = true))), status: 202, publishes: true },
   { name: 'GitHub new release branch', request: () => github(githubPush((p) => Object.assign(p, { ref: 'refs/heads/release/1.0', created: true, before: ZERO }))), status: 202, publishes: true },
   {
@@ -170,6 +191,20 @@ export const CASES: Case[] = [
     status: 202,
     publishes: true,
   },
-  { name: 'GitLab push', request: () => gitlab(gitlabPush(), { uuid: gitlabRedelivery }), status: 202, publishes: true },
+  { name: 'GitLab push', request: () => gitlab(gitlabPush(), { uuid: gitlabRedelivery }), status: 202, publishes: true, taken: true },
   { name: 'GitLab redelivery of the same event UUID', request: () => gitlab(gitlabPush(), { uuid: gitlabRedelivery }), status: 200, publishes: false },
 ];
+
+/**
+ * The test's stand-in for repoMirror taking a run, as the stage runner would: it marks the
+ * run's push-received handled, except for the STRANDED deliveries. Resolves when it is marked.
+ */
+export async function takeRun(ledger: RunLedger, message: BusMessage): Promise<void> {
+  const event = JSON.parse(message.data.toString('utf8')) as { runId: string; deliveryId: string };
+  if (STRANDED.has(event.deliveryId)) return;
+  await ledger.updateRun(event.runId, (run) => markHandled(run, 'push-received', 'repoMirror', new Date().toISOString()));
+}
+
+export async function taken(ledger: RunLedger, runId: string): Promise<true | undefined> {
+  return (await ledger.getRun(runId))?.outbox['push-received']?.handled?.repoMirror ? true : undefined;
+}

@@ -5,7 +5,9 @@ import { getTestServer } from '@google-cloud/functions-framework/testing';
 import type { BusMessage } from '../../shared/bus/bus.js';
 import { PubSubBus } from '../../shared/bus/pubsubBus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
-import { CASES, CONFIG, GITHUB_OLD_SECRET, GITHUB_SECRET, GITLAB_TOKEN, github, githubPush } from './cases.js';
+import { CASES, CONFIG, GITHUB_OLD_SECRET, GITHUB_SECRET, GITLAB_TOKEN, github, githubPush, takeRun, taken } from './cases.js';
+import { FirestoreDocStore } from '../../shared/ledger/firestoreDocStore.js';
+import { RunLedger } from '../../shared/ledger/runLedger.js';
 import { eventually, tempDir, uniqueProject, logLines } from '../support/runtimes.js';
 
 /**
@@ -23,15 +25,20 @@ process.env.GITLAB_WEBHOOK_TOKEN = GITLAB_TOKEN;
 const received: BusMessage[] = [];
 let watcher: PubSubBus;
 let server: ReturnType<typeof getTestServer>;
+const ledger = new RunLedger(new FirestoreDocStore({ projectId: project }));
 
 beforeAll(async () => {
   watcher = new PubSubBus({ projectId: project, autoCreate: true });
-  await watcher.subscribe('push-received', 'intake-test-watch', async (message) => void received.push(message));
+  await watcher.subscribe('push-received', 'intake-test-watch', async (message) => {
+    received.push(message);
+    await takeRun(ledger, message);
+  });
   await import('../../functions/index.js');
   server = getTestServer('webhookIntake');
 });
 afterAll(async () => {
   await watcher.close();
+  await ledger.close();
   const { defaultCloudRuntime } = await import('../../shared/runtime/cloudRuntime.js');
   await defaultCloudRuntime().bus().close();
   await defaultCloudRuntime().ledger().close();
@@ -46,7 +53,9 @@ describe('webhookIntake through functions-framework', () => {
     expect(response.status).toBe(testCase.status);
     if (!testCase.frameworkMayAnswer) expect(response.headers['content-type']).toMatch(/json/);
     testCase.check?.(response.body as Record<string, unknown>);
-    outcomes.push({ name: testCase.name, publishes: testCase.publishes, runId: (response.body as { runId?: string }).runId });
+    const runId = (response.body as { runId?: string }).runId;
+    outcomes.push({ name: testCase.name, publishes: testCase.publishes, runId });
+    if (testCase.taken) await eventually(() => taken(ledger, runId!), 20_000, 'the stand-in for repoMirror to take the run');
   });
 
   test('a body over 25 MB gets 413 without baton parsing it', async () => {
@@ -58,9 +67,12 @@ describe('webhookIntake through functions-framework', () => {
     expect(response.status).toBe(413);
   });
 
-  test('exactly one push-received per accepted delivery, none for the rest', async () => {
+  test('exactly one push-received per accepted delivery (and one more for the re-driven one), none for the rest', async () => {
     const accepted = outcomes.filter((outcome) => outcome.publishes);
     expect(accepted.length).toBe(CASES.filter((c) => c.publishes).length);
+    // The re-driven run is the stranded one: the same run id, the same event, published again.
+    const stranded = outcomes.find((outcome) => outcome.name.startsWith('GitHub push whose run never left intake'))!;
+    expect(outcomes.find((outcome) => outcome.name.startsWith('GitHub redelivery of that delivery re-drives'))?.runId).toBe(stranded.runId);
     await eventually(() => (received.length >= accepted.length ? true : undefined), 20_000, 'push-received messages');
     // Give any wrongly published extra message time to arrive before counting.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -68,10 +80,13 @@ describe('webhookIntake through functions-framework', () => {
     const events = received.map((message) => {
       const decoded = decodeEvent('push-received', message.data);
       if (!decoded.ok) throw new Error(decoded.error);
-      expect(message.attributes).toEqual({ type: 'push-received', run_id: decoded.event.runId });
+      expect(message.attributes).toEqual({ type: 'push-received', run_id: decoded.event.runId, outbox_key: 'push-received' });
       return decoded.event;
     });
     expect(new Set(events.map((event) => event.runId))).toEqual(new Set(accepted.map((outcome) => outcome.runId)));
+    const redriven = events.filter((event) => event.runId === stranded.runId);
+    expect(redriven).toHaveLength(2);
+    expect(redriven[1]).toEqual(redriven[0]);
 
     const byName = (name: string) => events.find((event) => event.runId === accepted.find((outcome) => outcome.name === name)?.runId)!;
     expect(byName('GitHub push (non-ASCII and emoji in the body)')).toMatchObject({

@@ -1,3 +1,4 @@
+import { MANIFEST } from '../../functions/stages.js';
 import { ChainHarness, events, settle } from './awaitHarness.js';
 import type { BatonExit, BatonProcess } from './awaitHarness.js';
 
@@ -37,7 +38,7 @@ describe('baton await: the run ledger', () => {
     const runId = newRunId();
     await chain.createRun(runId, SERVICES);
     const waiting = await chain.startAwait(runId, 'mirror');
-    await chain.ledger.recordStage(runId, 'mirror', { status: 'failed', detail: 'failed to push to the mirror: permission denied' });
+    await chain.ledger.recordStage(runId, 'mirror', { status: 'failed', detail: 'failed to push to the mirror: permission denied' }, MANIFEST.plan);
     const exit = await waiting.done;
     expect(exit.code).toBe(1);
     expect(exit.stdout).toMatch(/^FAILED +mirror.*failed to push to the mirror: permission denied/m);
@@ -47,8 +48,8 @@ describe('baton await: the run ledger', () => {
   test('a stage that ended before the wait began is read from the ledger', async () => {
     const runId = newRunId();
     await chain.createRun(runId, SERVICES);
-    await chain.ledger.recordStage(runId, 'intake', { status: 'succeeded', detail: 'github push aaaaaaa to main' });
-    await chain.ledger.updateRun(runId, (run) => ({ ...run, builds: { frontend: { buildId: 'b1', status: 'SUCCESS', logUrl: 'https://console.test/builds/b1' } } }));
+    await chain.ledger.recordStage(runId, 'intake', { status: 'succeeded', detail: 'github push aaaaaaa to main' }, MANIFEST.plan);
+    await chain.ledger.updateRun(runId, (run) => ((run.builds = { frontend: { buildId: 'b1', status: 'SUCCESS', logUrl: 'https://console.test/builds/b1' } }), true));
 
     const intake = await chain.baton(['await', runId, '--stage', 'intake', '--json', '--timeout', '120']).done;
     expect(intake.code).toBe(0);
@@ -64,7 +65,7 @@ describe('baton await: the run ledger', () => {
   test('a run that already ended earlier fails a later stage at once instead of timing out', async () => {
     const runId = newRunId();
     await chain.createRun(runId, SERVICES);
-    await chain.ledger.recordStage(runId, 'approval', { status: 'rejected', detail: 'rejected by Grace' });
+    await chain.ledger.recordStage(runId, 'approval', { status: 'rejected', detail: 'rejected by Grace' }, MANIFEST.plan);
     const started = Date.now();
     const exit = await chain.baton(['await', runId, '--stage', 'chart', '--timeout', '120']).done;
     expect(exit.code).toBe(1);
@@ -112,8 +113,8 @@ describe('baton await: waiting', () => {
     const waiting = await chain.startAwait(runId, 'build');
     await chain.publish('build-finished', events.buildFinished(runId, 'cart', 'FAILURE'));
     // Like approvalRequest, the ledger marks the stage failed at the first failure; the wait goes on.
-    await chain.ledger.recordStage(runId, 'build', { status: 'failed', detail: 'cart FAILURE' });
-    await chain.ledger.updateRun(runId, (run) => ({ ...run, builds: { cart: { buildId: 'build-cart', status: 'FAILURE' } } }));
+    await chain.ledger.recordStage(runId, 'build', { status: 'failed', detail: 'cart FAILURE' }, MANIFEST.plan);
+    await chain.ledger.updateRun(runId, (run) => ((run.builds = { cart: { buildId: 'build-cart', status: 'FAILURE' } }), true));
     expect(await stillWaiting(waiting)).toBe(true);
 
     await chain.publish('build-finished', events.buildFinished(runId, 'frontend', 'SUCCESS'));
@@ -150,7 +151,7 @@ describe('baton await: waiting', () => {
   test('a service the run does not build exits 3, not 1', async () => {
     const runId = newRunId();
     await chain.createRun(runId, SERVICES);
-    await chain.ledger.recordStage(runId, 'mirror', { status: 'succeeded' });
+    await chain.ledger.recordStage(runId, 'mirror', { status: 'succeeded' }, MANIFEST.plan);
     const exit = await chain.baton(['await', runId, '--stage', 'build', '--service', 'payments', '--timeout', '120']).done;
     expect(exit.code).toBe(3);
     expect(exit.stderr).toMatch(/does not build service payments \(it builds frontend\)/);

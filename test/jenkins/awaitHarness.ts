@@ -3,7 +3,8 @@ import { PubSub } from '@google-cloud/pubsub';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PubSubBus } from '../../shared/bus/pubsubBus.js';
-import { publishEvent } from '../../shared/bus/events.js';
+import { makeEvent } from '../../shared/contracts/index.js';
+import { publishOutboxEntry } from '../../shared/stage/publisher.js';
 import type { BatonTopic, EventInput } from '../../shared/contracts/index.js';
 import { FirestoreDocStore } from '../../shared/ledger/firestoreDocStore.js';
 import { RunLedger } from '../../shared/ledger/runLedger.js';
@@ -18,6 +19,7 @@ import { eventually, uniqueProject } from '../support/runtimes.js';
 const batonBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'baton.js');
 
 export const SHA = 'a'.repeat(40);
+const ORDER = (runId: string) => `2026-01-01T00:00:00.000Z~${runId}`;
 export const BEFORE = 'b'.repeat(40);
 export const digest = (char: string) => `sha256:${char.repeat(64)}`;
 export const image = (service: string) => ({ service, repository: `registry.test/shop/${service}`, tag: SHA.slice(0, 7), digest: digest('c') });
@@ -73,8 +75,11 @@ export class ChainHarness {
     return process;
   }
 
-  publish<T extends BatonTopic>(topic: T, input: EventInput<T>) {
-    return publishEvent(this.bus, topic, input);
+  /** Publishes an event as a stage would put it on the bus. */
+  async publish<T extends BatonTopic>(topic: T, input: EventInput<T>) {
+    const event = makeEvent(topic, input);
+    await publishOutboxEntry(this.bus, topic, { topic, event });
+    return event;
   }
 
   /** Publishes data as is, valid or not (for the cases that must be ignored). */
@@ -88,7 +93,7 @@ export class ChainHarness {
       runId,
       pipeline: 'shop',
       kind: 'app',
-      seq: 1,
+      order: ORDER(runId),
       provider: 'github',
       deliveryId: `delivery-${runId}`,
       repository: 'acme/shop',
@@ -100,7 +105,7 @@ export class ChainHarness {
       headMessage: 'change the frontend',
       services,
     };
-    await this.ledger.createRun(run);
+    await this.ledger.createRun(run, new Date(), {}, {});
   }
 
   private admin?: Promise<PubSub>;
@@ -154,7 +159,7 @@ export const events = {
     changedPaths: services.map((service) => `src/${service}/main.go`),
     services,
     servicesResolved: true,
-    seq: 1,
+    order: ORDER(runId),
   }),
   sourceMirrored: (runId: string, services: string[]): EventInput<'source-mirrored'> => ({
     runId,
@@ -166,7 +171,7 @@ export const events = {
     before: BEFORE,
     mirrorUrl: 'https://mirror.test/acme/shop.git',
     services,
-    seq: 1,
+    order: ORDER(runId),
   }),
   buildFinished: (runId: string, service: string, status: 'SUCCESS' | 'FAILURE'): EventInput<'build-finished'> => ({
     runId,
@@ -185,7 +190,7 @@ export const events = {
     decidedBy: { id: 'U123', name: 'Grace', via: 'slack' },
     images: services.map(image),
     sha: SHA,
-    seq: 1,
+    order: ORDER(runId),
   }),
   chartPublished: (runId: string, services: string[]): EventInput<'chart-published'> => ({
     runId,

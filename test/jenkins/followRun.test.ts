@@ -1,3 +1,4 @@
+import { MANIFEST } from '../../functions/stages.js';
 import { ChainHarness, SHA, events } from './awaitHarness.js';
 
 // Each case starts `baton` processes; on a loaded machine one can take several seconds.
@@ -22,12 +23,12 @@ test('a whole run can be followed with baton await, with exit codes matching eac
 
   const intake = await chain.startAwait(runId, 'intake');
   await chain.publish('push-received', { ...events.pushReceived(runId, []), servicesResolved: false, unresolvedReason: 'forced' });
-  await chain.ledger.recordStage(runId, 'intake', { status: 'succeeded', detail: 'github push aaaaaaa to main' });
+  await chain.ledger.recordStage(runId, 'intake', { status: 'succeeded', detail: 'github push aaaaaaa to main' }, MANIFEST.plan);
   expect((await intake.done).code).toBe(0);
 
   // Mirror ends before Jenkins gets to its stage: the wait finds it in the ledger.
-  await chain.ledger.updateRun(runId, (run) => ({ ...run, services }));
-  await chain.ledger.recordStage(runId, 'mirror', { status: 'succeeded', detail: 'mirrored aaaaaaa' });
+  await chain.ledger.updateRun(runId, (run) => ((run.services = services), true));
+  await chain.ledger.recordStage(runId, 'mirror', { status: 'succeeded', detail: 'mirrored aaaaaaa' }, MANIFEST.plan);
   await chain.publish('source-mirrored', events.sourceMirrored(runId, services));
   const mirror = await chain.baton(['await', runId, '--stage', 'mirror', '--timeout', '120']).done;
   expect(mirror.code).toBe(0);
@@ -40,16 +41,16 @@ test('a whole run can be followed with baton await, with exit codes matching eac
   const builds = await Promise.all(run.services.map((service) => chain.startAwait(runId, 'build', ['--service', service])));
   for (const service of services) {
     await chain.publish('build-finished', events.buildFinished(runId, service, 'SUCCESS'));
-    await chain.ledger.updateRun(runId, (current) => ({ ...current, builds: { ...current.builds, [service]: { buildId: `build-${service}`, status: 'SUCCESS' } } }));
+    await chain.ledger.updateRun(runId, (current) => ((current.builds[service] = { buildId: `build-${service}`, status: 'SUCCESS' }), true));
   }
   const buildExits = await Promise.all(builds.map((build) => build.done));
   expect(buildExits.map((exit) => exit.code)).toEqual([0, 0]);
   expect(buildExits[1]!.stdout).toMatch(/cartservice: SUCCESS/);
-  await chain.ledger.recordStage(runId, 'build', { status: 'succeeded' });
-  await chain.ledger.recordStage(runId, 'approval', { status: 'waiting', links: { slack: 'https://slack.test/archives/C1/p1' } });
+  await chain.ledger.recordStage(runId, 'build', { status: 'succeeded' }, MANIFEST.plan);
+  await chain.ledger.recordStage(runId, 'approval', { status: 'waiting', links: { slack: 'https://slack.test/archives/C1/p1' } }, MANIFEST.plan);
 
   const approve = await chain.startAwait(runId, 'approve');
-  await chain.ledger.recordStage(runId, 'approval', { status: 'succeeded', detail: 'approved by Grace' });
+  await chain.ledger.recordStage(runId, 'approval', { status: 'succeeded', detail: 'approved by Grace' }, MANIFEST.plan);
   await chain.publish('approval-decided', events.approvalDecided(runId, 'approved', services));
   const approved = await approve.done;
   expect(approved.code).toBe(0);
@@ -57,12 +58,12 @@ test('a whole run can be followed with baton await, with exit codes matching eac
 
   const chart = await chain.startAwait(runId, 'chart');
   await chain.publish('chart-published', events.chartPublished(runId, services));
-  await chain.ledger.recordStage(runId, 'chart', { status: 'succeeded', links: { oci: 'oci://registry.test/charts/online-boutique:0.1.1' } });
+  await chain.ledger.recordStage(runId, 'chart', { status: 'succeeded', links: { oci: 'oci://registry.test/charts/online-boutique:0.1.1' } }, MANIFEST.plan);
   expect((await chart.done).code).toBe(0);
 
   const deploy = await chain.startAwait(runId, 'deploy');
   await chain.publish('deploy-finished', events.deployFinished(runId, 'degraded'));
-  await chain.ledger.recordStage(runId, 'deploy', { status: 'failed', detail: 'Argo CD: Degraded' });
+  await chain.ledger.recordStage(runId, 'deploy', { status: 'failed', detail: 'Argo CD: Degraded' }, MANIFEST.plan);
   const deployed = await deploy.done;
   expect(deployed.code).toBe(1);
   expect(deployed.stdout).toMatch(/^FAILED +deploy/m);

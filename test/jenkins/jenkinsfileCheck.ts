@@ -162,3 +162,12 @@ export function checkJenkinsfile(source: string, expected: JenkinsfileExpectatio
   }
   return problems;
 }
+
+/**
+ * Every stage people watch (a declaration with `watch`, for the pipeline kind the Jenkinsfile
+ * follows) has a Jenkins stage that runs `baton await "$RUN_ID" --stage <name>`.
+ */
+export function unwatchedStages(source: string, watched: readonly string[]): string[] {
+  const commands = tokenize(source).filter((token) => token.kind === 'string').map((token) => token.text);
+  return watched.filter((name) => !commands.some((command) => new RegExp(`\\bbaton await "\\$RUN_ID" --stage ${name}\\b`).test(command)));
+}

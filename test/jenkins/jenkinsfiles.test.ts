@@ -5,7 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { checkJenkinsfile } from './jenkinsfileCheck.js';
+import { checkJenkinsfile, unwatchedStages } from './jenkinsfileCheck.js';
+import { STAGES } from '../../functions/stages.js';
+import type { AnyStage } from '../../shared/stage/declaration.js';
+import { smokeTest } from '../manifest/sampleStage/stage.js';
 import type { JenkinsfileExpectations } from './jenkinsfileCheck.js';
 
 /**
@@ -28,6 +31,21 @@ const TERRAFORM: JenkinsfileExpectations = {
 };
 const app = read('jenkins/Jenkinsfile');
 const terraform = read('jenkins/Jenkinsfile.terraform');
+
+/** The stages people watch in a pipeline of that kind, from the stage declarations. */
+const watched = (stages: readonly AnyStage[], kind: 'app' | 'terraform') =>
+  stages.filter((stage) => stage.watch && (!stage.kinds || stage.kinds.includes(kind))).map((stage) => stage.watch!.as);
+
+describe('every watched stage has a Jenkins stage', () => {
+  test('the app Jenkinsfile awaits every stage an app run has that people watch', () => {
+    expect(watched(STAGES, 'app')).toEqual(['intake', 'mirror', 'build', 'approve', 'chart', 'deploy']);
+    expect(unwatchedStages(app, watched(STAGES, 'app'))).toEqual([]);
+  });
+
+  test('a watched stage added without a Jenkins stage fails the check', () => {
+    expect(unwatchedStages(app, watched([...STAGES, smokeTest], 'app'))).toEqual(['smoke']);
+  });
+});
 
 describe('the Jenkinsfiles pass the structural check', () => {
   test.each([

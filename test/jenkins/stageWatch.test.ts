@@ -8,10 +8,10 @@ import { events } from './awaitHarness.js';
 const RUN = 'shop-1-aaaaaaa';
 function run(patch: Partial<RunRecord> = {}): RunRecord {
   return {
-    runId: RUN, pipeline: 'shop', kind: 'app', seq: 1, provider: 'github', deliveryId: 'd', repository: 'acme/shop',
+    runId: RUN, pipeline: 'shop', kind: 'app', order: `2026-01-01T00:00:00.000Z~${RUN}`, provider: 'github', deliveryId: 'd', repository: 'acme/shop',
     ref: 'refs/heads/main', branch: 'main', before: 'b'.repeat(40), after: 'a'.repeat(40), pusher: { name: 'Ada' },
     services: ['frontend', 'cart'], createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', status: 'running',
-    stages: {}, builds: {}, ...patch,
+    stages: {}, builds: {}, outbox: {}, history: [], ...patch,
   };
 }
 const at = '2026-01-01T00:00:00Z';

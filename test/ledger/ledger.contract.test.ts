@@ -1,22 +1,24 @@
+import { join } from 'node:path';
 import type { DocStore } from '../../shared/ledger/docStore.js';
 import { FirestoreDocStore } from '../../shared/ledger/firestoreDocStore.js';
-import { RunLedger } from '../../shared/ledger/runLedger.js';
-import type { NewRun } from '../../shared/ledger/runLedger.js';
+import { LEDGER_INDEXES, RunLedger, addToOutbox, markHandled } from '../../shared/ledger/runLedger.js';
+import type { NewRun, StagePlan } from '../../shared/ledger/runLedger.js';
 import { SqliteDocStore } from '../../shared/ledger/sqliteDocStore.js';
 import { tempDir, uniqueProject } from '../support/runtimes.js';
-import { join } from 'node:path';
 
 /** One contract, two stores: SQLite (embedded) and Firestore (deployed, here its emulator). */
 const stores: Record<string, () => DocStore> = {
-  SQLite: () => new SqliteDocStore(join(tempDir(), 'ledger.sqlite')),
+  SQLite: () => new SqliteDocStore(join(tempDir(), 'ledger.sqlite'), LEDGER_INDEXES),
   'Firestore emulator': () => new FirestoreDocStore({ projectId: uniqueProject() }),
 };
 
-const run = (runId: string, seq = 1): NewRun => ({
+const PLAN: StagePlan = () => ['intake', 'mirror', 'build', 'approval', 'chart', 'deploy'];
+
+const run = (runId: string, at = '2026-01-01T00:00:00.000Z', pipeline = 'shop'): NewRun => ({
   runId,
-  pipeline: 'shop',
+  pipeline,
   kind: 'app',
-  seq,
+  order: `${at}~${runId}`,
   provider: 'github',
   deliveryId: `d-${runId}`,
   repository: 'acme/shop',
@@ -27,6 +29,8 @@ const run = (runId: string, seq = 1): NewRun => ({
   pusher: { name: 'dev' },
   services: ['frontend'],
 });
+
+const create = (ledger: RunLedger, runId: string, at = '2026-01-01T00:00:00.000Z', pipeline = 'shop') => ledger.createRun(run(runId, at, pipeline), new Date(at), {}, {});
 
 describe.each(Object.keys(stores))('%s ledger', (name) => {
   let store: DocStore;
@@ -48,59 +52,85 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
-  test('of N concurrent decisions through the ledger exactly one wins', async () => {
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.claim('decision:run-1', { by: `approver-${i}` })));
+  test('of N concurrent claims exactly one wins, and a released claim can be taken again', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => ledger.claim('build:run-1:frontend', { by: `delivery-${i}` })));
     expect(results.filter(Boolean)).toHaveLength(1);
+    await ledger.extendClaim('build:run-1:frontend', { buildId: 'b-1' });
+    expect(await ledger.getClaim('build:run-1:frontend')).toMatchObject({ buildId: 'b-1' });
+    await ledger.releaseClaim('build:run-1:frontend');
+    expect(await ledger.claim('build:run-1:frontend')).toBe(true);
   });
 
-  test('concurrent read-modify-writes of one document lose no update', async () => {
-    await Promise.all(Array.from({ length: 8 }, () => ledger.nextSeq('shop')));
-    expect(await ledger.nextSeq('shop')).toBe(9);
+  test('a run is created once per run id, even when redeliveries race; the others get the existing run', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => create(ledger, 'r-same')));
+    expect(outcomes.filter((outcome) => outcome.created)).toHaveLength(1);
+    expect(outcomes.every((outcome) => outcome.run.runId === 'r-same' && outcome.run.status === 'running')).toBe(true);
   });
 
-  test('a delivery id is accepted once, and again only after it is released', async () => {
-    expect(await ledger.acceptDelivery('github', 'd1', 'r1')).toBe(true);
-    expect(await ledger.acceptDelivery('github', 'd1', 'r1')).toBe(false);
-    expect(await ledger.acceptDelivery('gitlab', 'd1', 'r1')).toBe(true);
-    await ledger.releaseDelivery('github', 'd1');
-    expect(await ledger.acceptDelivery('github', 'd1', 'r1')).toBe(true);
+  test('concurrent read-modify-writes of one run lose no update', async () => {
+    await create(ledger, 'r-rmw');
+    await Promise.all(Array.from({ length: 8 }, (_, i) => ledger.updateRun('r-rmw', (current) => (current.history.push({ at: 'x', by: 'test', note: `n${i}` }), true))));
+    expect((await ledger.getRun('r-rmw'))?.history).toHaveLength(8);
   });
 
-  test('a run starts once per delivery, numbered in order, even when deliveries race', async () => {
-    const start = (deliveryId: string) =>
-      ledger.startRun({ provider: 'github', deliveryId }, (seq) => run(`r-${deliveryId}-${seq}`, seq), (_run, at) => ({ intake: { status: 'succeeded', startedAt: at.toISOString() } }));
-    const same = await Promise.all(Array.from({ length: 6 }, () => start('same-delivery')));
-    expect(same.filter(Boolean)).toHaveLength(1);
-    const others = await Promise.all(['a', 'b', 'c'].map(start));
-    expect(others.map((record) => record!.seq).sort()).toEqual([2, 3, 4]);
-    const stored = await ledger.getRun(same.find(Boolean)!.runId);
-    expect(stored).toMatchObject({ seq: 1, status: 'running', stages: { intake: { status: 'succeeded' } } });
-    expect(await ledger.acceptDelivery('github', 'same-delivery', 'x')).toBe(false);
+  test('the deployed run of a service only moves forward in order, even under concurrency', async () => {
+    const order = (n: number) => `2026-01-0${n}T00:00:00.000Z~r${n}`;
+    const outcomes = await Promise.all([3, 1, 5, 2, 4].map((n) => ledger.advanceDeployed('shop', 'frontend', order(n), `r${n}`)));
+    expect(await ledger.deployed('shop', 'frontend')).toEqual({ order: order(5), runId: 'r5' });
+    expect(outcomes[2]?.advanced).toBe(true);
+    expect((await ledger.advanceDeployed('shop', 'frontend', order(4), 'r4')).advanced).toBe(false);
+    expect(await ledger.deployed('shop', 'cartservice')).toBeUndefined();
   });
 
-  test('the deployed sequence only moves forward, even under concurrency', async () => {
-    const outcomes = await Promise.all([3, 1, 5, 2, 4].map((seq) => ledger.advanceDeployed('shop', 'frontend', seq, `r${seq}`)));
-    expect(await ledger.deployedSeq('shop', 'frontend')).toBe(5);
-    expect(outcomes.find((_, index) => [3, 1, 5, 2, 4][index] === 5)?.advanced).toBe(true);
-    expect((await ledger.advanceDeployed('shop', 'frontend', 4, 'r4')).advanced).toBe(false);
-    expect(await ledger.deployedSeq('shop', 'cartservice')).toBe(0);
-  });
-
-  test('a stage that has ended never goes back, and a failure ends the run', async () => {
-    await ledger.createRun(run('r-stages'));
-    await ledger.recordStage('r-stages', 'mirror', { status: 'running' });
-    await ledger.recordStage('r-stages', 'mirror', { status: 'succeeded', detail: 'mirrored' });
-    await ledger.recordStage('r-stages', 'mirror', { status: 'running' });
-    await ledger.recordStage('r-stages', 'build', { status: 'failed', detail: 'frontend failed' });
+  test('a stage that has ended never goes back; a failure ends the run and skips what it never reached', async () => {
+    await create(ledger, 'r-stages');
+    await ledger.recordStage('r-stages', 'mirror', { status: 'running' }, PLAN);
+    await ledger.recordStage('r-stages', 'mirror', { status: 'succeeded', detail: 'mirrored' }, PLAN);
+    await ledger.recordStage('r-stages', 'mirror', { status: 'running' }, PLAN);
+    await ledger.recordStage('r-stages', 'build', { status: 'failed', detail: 'frontend failed' }, PLAN);
     const stored = await ledger.getRun('r-stages');
     expect(stored?.stages.mirror).toMatchObject({ status: 'succeeded', detail: 'mirrored' });
     expect(stored?.stages.mirror?.endedAt).toBeDefined();
-    expect(stored?.status).toBe('failed');
+    expect(stored).toMatchObject({ status: 'failed', reason: 'build: frontend failed' });
+    expect(stored?.stages.deploy).toMatchObject({ status: 'skipped', detail: 'not run: build: frontend failed' });
   });
 
-  test('runs are listed newest first', async () => {
-    await ledger.createRun(run('r-old', 1), new Date('2026-01-01T00:00:00Z'));
-    await ledger.createRun(run('r-new', 2), new Date('2026-01-02T00:00:00Z'));
-    expect((await ledger.listRuns()).map((r) => r.runId)).toEqual(['r-new', 'r-old']);
+  test('the last stage of the plan ending well ends the run as succeeded', async () => {
+    await create(ledger, 'r-ok');
+    for (const stage of PLAN({ kind: 'app', pipeline: 'shop' })) await ledger.recordStage('r-ok', stage, { status: stage === 'deploy' ? 'skipped' : 'succeeded' }, PLAN);
+    expect((await ledger.getRun('r-ok'))?.status).toBe('succeeded');
   });
+
+  test('the outbox holds one event per key, and knows who handled it', async () => {
+    await create(ledger, 'r-outbox');
+    const entry = { key: 'source-mirrored', topic: 'source-mirrored', event: { runId: 'r-outbox' } };
+    const writes = await Promise.all(Array.from({ length: 4 }, () => ledger.updateRun('r-outbox', (current) => addToOutbox(current, [entry], 'now').length > 0)));
+    expect(writes.filter((write) => write.changed)).toHaveLength(1);
+    expect((await ledger.updateRun('r-outbox', (current) => markHandled(current, 'source-mirrored', 'buildTrigger', 'later'))).changed).toBe(true);
+    expect((await ledger.updateRun('r-outbox', (current) => markHandled(current, 'source-mirrored', 'buildTrigger', 'again'))).changed).toBe(false);
+    expect((await ledger.getRun('r-outbox'))?.outbox['source-mirrored']).toMatchObject({ topic: 'source-mirrored', handled: { buildTrigger: 'later' } });
+  });
+
+  test('runs are listed newest first, limited, and by pipeline, in the store', async () => {
+    await create(ledger, 'r-old', '2026-01-01T00:00:00.000Z');
+    await create(ledger, 'r-mid', '2026-01-02T00:00:00.000Z', 'infra');
+    await create(ledger, 'r-new', '2026-01-03T00:00:00.000Z');
+    expect((await ledger.listRuns({ limit: 10 })).map((r) => r.runId)).toEqual(['r-new', 'r-mid', 'r-old']);
+    expect((await ledger.listRuns({ limit: 2 })).map((r) => r.runId)).toEqual(['r-new', 'r-mid']);
+    expect((await ledger.listRuns({ limit: 10, pipeline: 'shop' })).map((r) => r.runId)).toEqual(['r-new', 'r-old']);
+    await ledger.recordStage('r-old', 'mirror', { status: 'failed' }, PLAN);
+    expect((await ledger.listRunsWithStatus('running', 10)).map((r) => r.runId).sort()).toEqual(['r-mid', 'r-new']);
+  });
+});
+
+test('SQLite answers the ledger’s queries from its indexes, not by reading every run', () => {
+  const store = new SqliteDocStore(':memory:', LEDGER_INDEXES);
+  const db = (store as unknown as { db: { prepare(sql: string): { all(...args: unknown[]): Array<{ detail: string }> } } }).db;
+  const plan = (sql: string, ...args: unknown[]) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args).map((row) => row.detail).join('; ');
+  const newest = plan("SELECT body FROM docs WHERE collection = ? ORDER BY json_extract(body, '$.createdAt') DESC LIMIT ?", 'runs', 20);
+  const byPipeline = plan("SELECT body FROM docs WHERE collection = ? AND json_extract(body, '$.pipeline') = ? ORDER BY json_extract(body, '$.createdAt') DESC LIMIT ?", 'runs', 'shop', 20);
+  expect(newest).toMatch(/USING INDEX docs_runs_createdAt/);
+  expect(newest).not.toMatch(/TEMP B-TREE/);
+  expect(byPipeline).toMatch(/USING INDEX docs_runs_pipeline_createdAt/);
+  expect(byPipeline).not.toMatch(/TEMP B-TREE/);
 });

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { ZERO_SHA } from '../../shared/contracts/index.js';
-import { RUNTIME_KINDS, eventually } from '../support/runtimes.js';
+import { RUNTIME_KINDS, eventually, logLines } from '../support/runtimes.js';
 import { seedServices, startHarness } from '../build/harness.js';
 import type { Harness } from '../build/harness.js';
 import { refOf } from './gitFixtures.js';
@@ -71,6 +71,7 @@ describe.each(RUNTIME_KINDS)('repoMirror on %s', (kind) => {
     expect(h.seen.of('source-mirrored', runId)).toHaveLength(0);
     expect(run.stages.mirror?.status).toBe('succeeded');
     expect(run.stages.build).toMatchObject({ status: 'skipped', detail: 'no service is affected by the push' });
+    expect(run.status).toBe('succeeded');
     expect(run.services).toEqual([]);
   });
 });
@@ -86,6 +87,23 @@ describe('repoMirror without a mirror URL', () => {
       expect(run?.stages.mirror).toMatchObject({ status: 'failed', detail: 'BATON_CONFIG test-config.yaml: pipelines[0].mirror.url: missing; repoMirror needs it' });
       expect(run?.status).toBe('failed');
       expect(h.seen.of('source-mirrored', runId)).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('repoMirror and a ref git refuses', () => {
+  test('is permanent: the stage fails at the first delivery, never fetched again', async () => {
+    const h = await startHarness({ kind: 'in-process', targets: ['repoMirror'] });
+    try {
+      const after = seedServices(h);
+      const runId = await h.push({ before: ZERO_SHA, after, ref: 'refs/heads/bad..name', branch: 'bad..name', services: ['frontend'], servicesResolved: true, unresolvedReason: undefined });
+      await h.settle();
+      const run = await h.runtime.ledger().getRun(runId);
+      expect(run?.stages.mirror).toMatchObject({ status: 'failed', detail: expect.stringMatching(/git refuses it as a ref name/) });
+      expect(run?.status).toBe('failed');
+      expect(logLines.filter((line) => line.includes(runId) && line.includes('will be redelivered'))).toHaveLength(0);
     } finally {
       await h.close();
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfig } from '../../shared/config/pipelineConfig.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
+import type { EmbeddedOptions } from '../../shared/runtime/embeddedRuntime.js';
 import type { InProcessBusOptions } from '../../shared/bus/inProcessBus.js';
 import type { Runtime, LocalSettings } from '../../shared/runtime/runtime.js';
 import { createLogger, setLogSink } from '../../shared/log/logger.js';
@@ -29,6 +30,8 @@ export function uniqueProject(): string {
 
 export type TestRuntimeOptions = {
   env?: Record<string, string>;
+  /** Another builder than the local buildah one (a Cloud Build builder with a recording client). */
+  builder?: EmbeddedOptions['builder'];
   bus?: InProcessBusOptions;
   local?: Partial<LocalSettings>;
 };
@@ -57,6 +60,7 @@ export function testRuntime(kind: RuntimeKind, configYaml: string, options: Test
     ledgerFile: kind === 'in-process' ? ':memory:' : undefined,
     bus: options.bus,
     log: createLogger(),
+    ...(options.builder ? { builder: options.builder } : {}),
   });
 }
 

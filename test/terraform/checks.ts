@@ -7,8 +7,6 @@
 import path from 'node:path';
 import { type Body, type Json, type TfDir, type TfTree, first, isBody, strings } from './hclTree.js';
 
-export type TargetLike = { name: string; trigger: { kind: 'http' } | { kind: 'topic'; topic: string } };
-export type EnvVarLike = { name: string; secret: boolean; targets: 'all' | readonly string[] };
 
 const MODULE_META_ARGS = new Set(['source', 'version', 'providers', 'depends_on', 'count', 'for_each']);
 const REQUIRED_MODULE_FILES = ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf'];
@@ -226,33 +224,6 @@ export function checkNoPrimitiveRoles(tree: TfTree, extraTexts: Record<string, s
   return problems;
 }
 
-/** allUsers (public invocation) appears only on the HTTP targets of the functions module. */
-export function checkPublicAccess(tree: TfTree): string[] {
-  const problems: string[] = [];
-  let found = 0;
-  for (const d of Object.values(tree.dirs)) {
-    for (const [type, byName] of Object.entries(d.resources)) {
-      for (const [name, body] of Object.entries(byName)) {
-        const texts = strings(body);
-        if (!texts.some((s) => s === 'allUsers' || s === 'allAuthenticatedUsers' || s.includes('allUsers'))) continue;
-        found += 1;
-        const ok =
-          d.dir === 'modules/functions' &&
-          type === 'google_cloud_run_service_iam_member' &&
-          body.role === 'roles/run.invoker' &&
-          asString(body.for_each).includes('local.http_targets');
-        if (!ok) problems.push(`${d.dir}: ${type}.${name} makes something public; only the functions' HTTP targets may be`);
-      }
-    }
-  }
-  const fn = tree.dirs['modules/functions'];
-  const http = fn ? asString(fn.locals.http_targets) : '';
-  if (!/for\s+\w+,\s*\w+\s+in\s+local\.targets/.test(http) || !http.includes('== "http"')) {
-    problems.push('modules/functions: local.http_targets must select the targets whose trigger == "http"');
-  }
-  if (found === 0) problems.push('modules/functions: no public invoker for the HTTP targets');
-  return problems;
-}
 
 // --- topics ----------------------------------------------------------------------
 
@@ -339,24 +310,29 @@ export function checkTopics(tree: TfTree, registry: readonly string[], deadLette
   return problems;
 }
 
-// --- functions -------------------------------------------------------------------
+// --- functions: derived from the stage manifest (stages.json) ---------------------------
 
 export const PUBSUB_EVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished';
 
-export function checkFunctions(tree: TfTree, targets: readonly TargetLike[]): string[] {
+/** What the checks read of `stages.json` (functions/stagesJson.ts). */
+export type StagesJsonLike = {
+  stages: Record<string, { entryPoint: string; trigger: string; topics: string[]; publishes: string[]; env: string[]; secrets: string[]; public: boolean; maxDeliveryAttempts: number }>;
+};
+
+/**
+ * The functions module derives every function, trigger, identity and grant from stages.json:
+ * it reads the file, loops over its stages, and writes no list of targets by hand.
+ */
+export function checkFunctions(tree: TfTree, manifest: StagesJsonLike): string[] {
   const problems: string[] = [];
   const fn = dir(tree, 'modules/functions', problems);
   if (!fn) return problems;
-  const tfTargets = isBody(fn.locals.targets) ? fn.locals.targets : {};
-
-  const { missing, extra } = sameSet(Object.keys(tfTargets), targets.map((t) => t.name));
-  for (const t of missing) problems.push(`target ${t} is in functions/targets.ts but has no Terraform function`);
-  for (const t of extra) problems.push(`Terraform function ${t} is not a target in functions/targets.ts`);
-  for (const t of targets) {
-    const spec = tfTargets[t.name];
-    if (!isBody(spec)) continue;
-    const want = t.trigger.kind === 'http' ? 'http' : t.trigger.topic;
-    if (spec.trigger !== want) problems.push(`function ${t.name}: Terraform trigger is ${asString(spec.trigger)}, targets.ts says ${want}`);
+  const names = Object.keys(manifest.stages);
+  if (!asString(fn.locals.manifest).includes('jsondecode(file("${path.module}/stages.json"))')) problems.push('modules/functions: local.manifest must be jsondecode(file("${path.module}/stages.json"))');
+  if (fn.locals.stages !== '${local.manifest.stages}') problems.push('modules/functions: local.stages must be local.manifest.stages');
+  // A map keyed by stage names in HCL is a hand-written target list.
+  for (const [local, value] of Object.entries(fn.locals)) {
+    if (isBody(value) && Object.keys(value).filter((key) => names.includes(key)).length >= 2) problems.push(`modules/functions: local.${local} lists stages by hand (${Object.keys(value).join(', ')})`);
   }
 
   const f = fn.resources.google_cloudfunctions2_function?.main;
@@ -364,88 +340,105 @@ export function checkFunctions(tree: TfTree, targets: readonly TargetLike[]): st
     problems.push('modules/functions: google_cloudfunctions2_function.main is missing');
     return problems;
   }
-  if (f.for_each !== '${local.targets}') problems.push('modules/functions: the function resource must have for_each = local.targets');
+  if (f.for_each !== '${local.stages}') problems.push('modules/functions: the function resource must have for_each = local.stages');
   const build = first(f.build_config);
-  if (build.entry_point !== '${each.key}') problems.push('modules/functions: entry_point must be the target name (each.key)');
-  if (build.runtime !== '${var.runtime}' || fn.variables.runtime?.default !== 'nodejs22') {
-    problems.push('modules/functions: runtime must come from var.runtime, whose default is nodejs22');
-  }
+  if (build.entry_point !== '${each.value.entryPoint}') problems.push("modules/functions: entry_point must be the stage's entryPoint (each.value.entryPoint)");
+  if (build.runtime !== '${var.runtime}' || fn.variables.runtime?.default !== 'nodejs22') problems.push('modules/functions: runtime must come from var.runtime, whose default is nodejs22');
   const storage = first(first(build.source).storage_source);
   if (storage.object !== '${google_storage_bucket_object.source.name}' || Object.keys(fn.resources.google_storage_bucket_object ?? {}).length !== 1) {
     problems.push('modules/functions: every function must build from the one source archive (google_storage_bucket_object.source)');
   }
+  const service = first(f.service_config);
+  if (service.timeout_seconds !== '${each.value.timeoutSeconds}') problems.push("modules/functions: timeout_seconds must be the stage's timeoutSeconds");
 
   const dyn = isBody(f.dynamic) ? first(f.dynamic.event_trigger) : {};
   const content = first(dyn.content);
   const forEach = asString(dyn.for_each);
-  if (!forEach.includes('each.value.trigger') || !forEach.includes('"http"')) {
-    problems.push('modules/functions: event_trigger must be present exactly for the non-HTTP targets');
-  }
+  if (!forEach.includes('each.value.trigger == "topic"') || !forEach.includes('each.value.topics[0]')) problems.push("modules/functions: event_trigger must be present for topic stages, on their first topic");
   if (content.event_type !== PUBSUB_EVENT_TYPE) problems.push(`modules/functions: event_type must be ${PUBSUB_EVENT_TYPE}`);
   if (content.retry_policy !== 'RETRY_POLICY_RETRY') problems.push('modules/functions: retry_policy must be RETRY_POLICY_RETRY');
-  if (content.pubsub_topic !== '${var.topic_ids[event_trigger.value]}') {
-    problems.push("modules/functions: pubsub_topic must be the target's trigger topic (var.topic_ids[event_trigger.value])");
-  }
+  if (content.pubsub_topic !== '${var.topic_ids[event_trigger.value]}') problems.push("modules/functions: pubsub_topic must be the stage's topic (var.topic_ids[event_trigger.value])");
+  const extra = fn.resources.google_eventarc_trigger?.extra;
+  if (!extra || !asString(fn.locals.extra_triggers).includes('slice(s.topics, 1, length(s.topics))')) problems.push('modules/functions: every further topic of a stage needs an Eventarc trigger (local.extra_triggers over topics[1:])');
+  else if (first(first(extra.transport).pubsub).topic !== '${var.topic_ids[each.value.topic]}') problems.push('modules/functions: an extra Eventarc trigger must listen on its own topic');
 
-  // One service account per function, used to run it and to receive its events.
   const sa = fn.resources.google_service_account?.main;
-  if (!sa || sa.for_each !== '${local.targets}') problems.push('modules/functions: google_service_account.main must exist per target');
+  if (!sa || sa.for_each !== '${local.stages}') problems.push('modules/functions: google_service_account.main must exist per stage');
   const own = 'google_service_account.main[each.key].email';
-  if (!asString(first(f.service_config).service_account_email).includes(own)) problems.push('modules/functions: each function must run as its own service account');
-  if (!asString(content.service_account_email).includes(own)) problems.push('modules/functions: each trigger must use the function\'s own service account');
+  if (!asString(service.service_account_email).includes(own)) problems.push('modules/functions: each function must run as its own service account');
+  if (!asString(content.service_account_email).includes(own)) problems.push("modules/functions: each trigger must use the function's own service account");
   return problems;
 }
 
-// --- environment -----------------------------------------------------------------
-
-function normTargets(value: Json | undefined): string {
-  const list = stringList(value) ?? [];
-  return list.includes('all') ? 'all' : [...list].sort().join(',');
-}
-
-export function checkEnvironment(tree: TfTree, envVars: readonly EnvVarLike[]): string[] {
+/** Exactly each stage's grants: publisher on its declared topics, its roles, its secrets, from stages.json. */
+export function checkGrants(tree: TfTree): string[] {
   const problems: string[] = [];
   const fn = dir(tree, 'modules/functions', problems);
   if (!fn) return problems;
-  const plain = isBody(fn.locals.plain_env) ? fn.locals.plain_env : {};
-  const secret = isBody(fn.locals.secret_env) ? fn.locals.secret_env : {};
-
-  const deployed = envVars.filter((e) => e.targets === 'all' || e.targets.length > 0);
-  const wantPlain = deployed.filter((e) => !e.secret);
-  const wantSecret = deployed.filter((e) => e.secret);
-
-  for (const [label, have, want] of [
-    ['plain', plain, wantPlain],
-    ['secret', secret, wantSecret],
-  ] as const) {
-    const { missing, extra } = sameSet(Object.keys(have), want.map((e) => e.name));
-    for (const n of missing) problems.push(`${n} is a deployed ${label} variable in envVars.ts but not in the functions module's ${label}_env`);
-    for (const n of extra) problems.push(`${n} is in the functions module's ${label}_env but envVars.ts does not deploy it as ${label}`);
-    for (const e of want) {
-      const spec = have[e.name];
-      if (!isBody(spec)) continue;
-      const wantTargets = e.targets === 'all' ? 'all' : [...e.targets].sort().join(',');
-      const haveTargets = normTargets(spec.targets);
-      if (haveTargets !== wantTargets) problems.push(`${e.name}: Terraform gives it to ${haveTargets}, envVars.ts to ${wantTargets}`);
-    }
+  const expect = (local: string, needle: string, what: string) => {
+    if (!asString(fn.locals[local]).includes(needle)) problems.push(`modules/functions: local.${local} must come from ${what}`);
+  };
+  expect('publisher_grants', 'for topic in s.publishes', "each stage's publishes");
+  expect('project_grants', 'for role in s.projectRoles', "each stage's projectRoles");
+  expect('act_as_grants', 'for label in s.actAs', "each stage's actAs");
+  expect('bucket_grants', 'for label, role in s.buckets', "each stage's buckets");
+  expect('repository_grants', 'for label, role in s.repositories', "each stage's repositories");
+  expect('secret_access', 'for env in s.secrets', "each stage's secrets");
+  const publisher = fn.resources.google_pubsub_topic_iam_member?.publisher;
+  if (publisher?.for_each !== '${local.publisher_grants}' || publisher.role !== 'roles/pubsub.publisher') problems.push('modules/functions: publisher bindings must iterate local.publisher_grants with roles/pubsub.publisher');
+  const project = fn.resources.google_project_iam_member?.main;
+  if (project?.for_each !== '${local.project_grants}') problems.push('modules/functions: project roles must iterate local.project_grants');
+  // The limit the handler sees is the one Pub/Sub applies.
+  const triggers = asString(fn.outputs.eventarc_triggers?.value);
+  if ((triggers.match(/max_delivery_attempts\s*=\s*(s\.maxDeliveryAttempts|local\.stages\[t\.stage\]\.maxDeliveryAttempts)/g) ?? []).length !== 2) {
+    problems.push("modules/functions: output eventarc_triggers must carry each stage's maxDeliveryAttempts for every trigger");
   }
-
-  const ids = Object.entries(secret).map(([n, s]) => [n, isBody(s) ? s.secret_id : undefined] as const);
-  for (const [n, id] of ids) {
-    if (typeof id !== 'string' || !/^\$\{var\.name_prefix\}-[a-z0-9-]+$/.test(id)) problems.push(`${n}: secret_id must be "\${var.name_prefix}-<kebab-name>" (has ${asString(id)})`);
-  }
-  const idValues = ids.map(([, id]) => id);
-  if (new Set(idValues).size !== idValues.length) problems.push('modules/functions: two secrets share a secret_id');
-
-  const f = fn.resources.google_cloudfunctions2_function?.main;
-  const svc = f ? first(f.service_config) : {};
-  if (svc.environment_variables !== '${local.env_by_target[each.key]}') problems.push('modules/functions: environment_variables must be local.env_by_target[each.key]');
-  const secretDyn = isBody(svc.dynamic) ? first(svc.dynamic.secret_environment_variables) : {};
-  if (secretDyn.for_each !== '${local.secrets_by_target[each.key]}') problems.push('modules/functions: secret_environment_variables must iterate local.secrets_by_target[each.key]');
-  if (!asString(fn.locals.env_by_target).includes('local.plain_env')) problems.push('modules/functions: local.env_by_target must be built from local.plain_env');
-  if (!asString(fn.locals.secrets_by_target).includes('local.secret_env')) problems.push('modules/functions: local.secrets_by_target must be built from local.secret_env');
+  const pubsub = tree.dirs['modules/pubsub'];
+  const sub = pubsub?.resources.terraform_data?.function_subscription;
+  const env = sub ? first(first(sub.provisioner)['local-exec']).environment : undefined;
+  if (!isBody(env) || env.MAX_ATTEMPTS !== '${each.value.max_delivery_attempts}') problems.push("modules/pubsub: a function subscription's max delivery attempts must be its stage's (each.value.max_delivery_attempts)");
   return problems;
 }
+
+/** Every plain variable a stage declares has a value in the module, and no secret is passed as plain. */
+export function checkEnvironment(tree: TfTree, manifest: StagesJsonLike, isSecret: (name: string) => boolean): string[] {
+  const problems: string[] = [];
+  const fn = dir(tree, 'modules/functions', problems);
+  if (!fn) return problems;
+  const values = isBody(fn.locals.plain_env_values) ? fn.locals.plain_env_values : {};
+  for (const [stage, spec] of Object.entries(manifest.stages)) {
+    for (const env of spec.env) if (!(env in values)) problems.push(`${stage} reads ${env}, which the functions module's plain_env_values does not give a value`);
+    for (const env of spec.secrets) if (!isSecret(env)) problems.push(`${stage} lists ${env} as a secret, but envVars.ts says it is plain`);
+  }
+  for (const name of Object.keys(values)) if (isSecret(name)) problems.push(`${name} is a secret, but the functions module passes it as a plain value`);
+  const f = fn.resources.google_cloudfunctions2_function?.main;
+  const svc = f ? first(f.service_config) : {};
+  if (svc.environment_variables !== '${local.env_by_stage[each.key]}') problems.push('modules/functions: environment_variables must be local.env_by_stage[each.key]');
+  const secretDyn = isBody(svc.dynamic) ? first(svc.dynamic.secret_environment_variables) : {};
+  if (secretDyn.for_each !== '${toset(each.value.secrets)}') problems.push("modules/functions: secret_environment_variables must iterate the stage's secrets");
+  if (!asString(fn.locals.env_by_stage).includes('for env in s.env : env => local.plain_env_values[env]')) problems.push("modules/functions: local.env_by_stage must give each stage exactly its env, from local.plain_env_values");
+  return problems;
+}
+
+/** Only the public HTTP stages (git hosts, Slack) are invokable by anyone. */
+export function checkPublicAccess(tree: TfTree): string[] {
+  const problems: string[] = [];
+  let found = 0;
+  for (const d of Object.values(tree.dirs)) {
+    for (const [type, byName] of Object.entries(d.resources)) {
+      for (const [name, body] of Object.entries(byName)) {
+        const texts = strings(body);
+        if (!texts.some((text) => text === 'allUsers' || text === 'allAuthenticatedUsers' || text.includes('allUsers'))) continue;
+        found += 1;
+        const ok = d.dir === 'modules/functions' && type === 'google_cloud_run_service_iam_member' && body.role === 'roles/run.invoker' && asString(body.for_each).includes('s.public');
+        if (!ok) problems.push(`${d.dir}: ${type}.${name} makes something public; only the public HTTP stages may be`);
+      }
+    }
+  }
+  if (found === 0) problems.push('modules/functions: no public invoker for the public HTTP stages');
+  return problems;
+}
+
 
 // --- log-based metrics -------------------------------------------------------------
 

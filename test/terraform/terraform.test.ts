@@ -1,7 +1,7 @@
 /**
  * Terraform checks that run without provider downloads: formatting, parsing,
  * module layout and docs, references, and cross-checks against the topic
- * registry, the target table and the environment registry. Each cross-check is
+ * registry and the stage manifest (stages.json) with the environment catalog. Each cross-check is
  * also run on a deliberately broken copy, to prove it can fail.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,13 +11,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { TOPICS, deadLetterTopic } from '../../shared/contracts/topics.js';
-import { TARGETS } from '../../functions/targets.js';
-import { ENV_VARS } from '../../shared/config/envVars.js';
+import { isSecretEnv } from '../../shared/config/envVars.js';
+import { stagesJson } from '../../functions/stagesJson.js';
 import { type Body, type TfTree, addFile, emptyDir, first, isBody, loadTree, parseTf } from './hclTree.js';
 import {
   checkDeclarations,
   checkEnvironment,
   checkFunctions,
+  checkGrants,
   checkLayout,
   checkLogMetrics,
   checkNoPrimitiveRoles,
@@ -31,6 +32,7 @@ import {
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tfRoot = path.join(repoRoot, 'terraform');
 const dl = (t: string): string => deadLetterTopic(t as (typeof TOPICS)[number]);
+const MANIFEST_JSON = stagesJson();
 
 let tree: TfTree;
 let readmes: Record<string, string | undefined>;
@@ -84,7 +86,7 @@ describe('terraform files', () => {
 
   test('there is a module for each area of the issue, and envs/poc and bootstrap roots', () => {
     expect(moduleDirs(tree)).toEqual(
-      ['artifact_registry', 'bastion', 'cicd', 'cloudbuild', 'functions', 'gke', 'ingress', 'network', 'observability', 'pubsub'].map((m) => `modules/${m}`),
+      ['alerts', 'artifact_registry', 'bastion', 'cicd', 'cloudbuild', 'functions', 'gke', 'ingress', 'network', 'observability', 'pubsub'].map((m) => `modules/${m}`),
     );
     expect(tree.dirs['envs/poc']).toBeDefined();
     expect(tree.dirs.bootstrap).toBeDefined();
@@ -111,7 +113,7 @@ describe('terraform files', () => {
     expect(checkNoPrimitiveRoles(tree, { 'envs/poc/terraform.tfvars.example': example })).toEqual([]);
   });
 
-  test('only the two HTTP targets are public', () => {
+  test('only the public HTTP stages are public', () => {
     expect(checkPublicAccess(tree)).toEqual([]);
   });
 
@@ -129,12 +131,16 @@ describe('cross-checks with the project registries', () => {
     expect(checkTopics(tree, TOPICS, dl)).toEqual([]);
   });
 
-  test('functions: one per target, with its trigger topic, entry point and runtime', () => {
-    expect(checkFunctions(tree, TARGETS)).toEqual([]);
+  test('functions: one per stage of stages.json, with its triggers, entry point and runtime, and no target list in HCL', () => {
+    expect(checkFunctions(tree, MANIFEST_JSON)).toEqual([]);
   });
 
-  test('environment: plain and secret variables per target match envVars.ts', () => {
-    expect(checkEnvironment(tree, ENV_VARS)).toEqual([]);
+  test('grants: publisher on exactly the declared topics, the declared roles and secrets; the retry limit Pub/Sub applies is the declared one', () => {
+    expect(checkGrants(tree)).toEqual([]);
+  });
+
+  test('environment: every plain variable a stage reads has a value, and secrets stay secrets', () => {
+    expect(checkEnvironment(tree, MANIFEST_JSON, isSecretEnv)).toEqual([]);
   });
 
   test('log-based metrics for the DORA dashboard', () => {
@@ -175,48 +181,42 @@ describe('the cross-checks catch broken references', () => {
     expect(checkTopics(t, TOPICS, dl).join('\n')).toMatch(/dead_letter_topics/);
   });
 
-  test('a function triggered by the wrong topic', () => {
+  test('a target list written by hand, a function not from the manifest, a wrong entry point or retry policy', () => {
     const t = clone(tree);
-    ((fnDir(t).locals.targets as Body).repoMirror as Body).trigger = 'source-mirrored';
-    expect(checkFunctions(t, TARGETS)).toContain('function repoMirror: Terraform trigger is source-mirrored, targets.ts says push-received');
-  });
-
-  test('a target without a Terraform function', () => {
-    const t = clone(tree);
-    delete (fnDir(t).locals.targets as Body).deployWatch;
-    expect(checkFunctions(t, TARGETS)).toContain('target deployWatch is in functions/targets.ts but has no Terraform function');
-  });
-
-  test('a wrong entry point, event type or retry policy', () => {
-    const t = clone(tree);
-    const f = fnDir(t).resources.google_cloudfunctions2_function!.main!;
-    first(f.build_config).entry_point = 'handler';
+    const fn = fnDir(t);
+    fn.locals.vpc_targets = { deployWatch: true, chartBump: true };
+    const f = fn.resources.google_cloudfunctions2_function!.main!;
+    f.for_each = '${local.targets}';
+    first(f.build_config).entry_point = '${each.key}';
     const content = first(first((f.dynamic as Body).event_trigger).content);
     content.retry_policy = 'RETRY_POLICY_DO_NOT_RETRY';
     content.event_type = 'google.cloud.storage.object.v1.finalized';
-    const problems = checkFunctions(t, TARGETS);
-    expect(problems).toContain('modules/functions: entry_point must be the target name (each.key)');
+    const problems = checkFunctions(t, MANIFEST_JSON);
+    expect(problems).toContain('modules/functions: local.vpc_targets lists stages by hand (deployWatch, chartBump)');
+    expect(problems).toContain('modules/functions: the function resource must have for_each = local.stages');
+    expect(problems).toContain("modules/functions: entry_point must be the stage's entryPoint (each.value.entryPoint)");
     expect(problems).toContain('modules/functions: retry_policy must be RETRY_POLICY_RETRY');
     expect(problems).toContain('modules/functions: event_type must be google.cloud.pubsub.topic.v1.messagePublished');
   });
 
-  test('a secret given as a plain variable, and a secret given to the wrong target', () => {
+  test('a grant not from the manifest, and a retry limit of its own in the pubsub module', () => {
     const t = clone(tree);
-    const fn = fnDir(t);
-    const secret = fn.locals.secret_env as Body;
-    const plain = fn.locals.plain_env as Body;
-    plain.SLACK_SIGNING_SECRET = { value: 'x', targets: ['approvalCallback'] };
-    delete secret.SLACK_SIGNING_SECRET;
-    (secret.ARGOCD_AUTH_TOKEN as Body).targets = ['chartBump'];
-    const problems = checkEnvironment(t, ENV_VARS);
-    expect(problems).toContain("SLACK_SIGNING_SECRET is a deployed secret variable in envVars.ts but not in the functions module's secret_env");
-    expect(problems).toContain("SLACK_SIGNING_SECRET is in the functions module's plain_env but envVars.ts does not deploy it as plain");
-    expect(problems).toContain('ARGOCD_AUTH_TOKEN: Terraform gives it to chartBump, envVars.ts to deployWatch');
+    fnDir(t).locals.publisher_grants = '${{ for t in ["push-received"] : t => t }}';
+    const sub = t.dirs['modules/pubsub']!.resources.terraform_data!.function_subscription!;
+    (first(first(sub.provisioner)['local-exec']).environment as Body).MAX_ATTEMPTS = '${var.max_delivery_attempts}';
+    const problems = checkGrants(t);
+    expect(problems).toContain("modules/functions: local.publisher_grants must come from each stage's publishes");
+    expect(problems).toContain("modules/pubsub: a function subscription's max delivery attempts must be its stage's (each.value.max_delivery_attempts)");
   });
 
-  test('an environment variable added to envVars.ts only', () => {
-    const env = [...ENV_VARS, { name: 'BATON_NEW_SETTING', secret: false, targets: ['chartBump'] as const, doc: '' }];
-    expect(checkEnvironment(tree, env)).toContain("BATON_NEW_SETTING is a deployed plain variable in envVars.ts but not in the functions module's plain_env");
+  test('a plain variable without a value, and a secret passed as plain', () => {
+    const t = clone(tree);
+    const values = fnDir(t).locals.plain_env_values as Body;
+    delete values.SLACK_CHANNEL;
+    values.SLACK_SIGNING_SECRET = 'x';
+    const problems = checkEnvironment(t, MANIFEST_JSON, isSecretEnv);
+    expect(problems).toContain("approvalRequest reads SLACK_CHANNEL, which the functions module's plain_env_values does not give a value");
+    expect(problems).toContain('SLACK_SIGNING_SECRET is a secret, but the functions module passes it as a plain value');
   });
 
   test('an undeclared variable, an unused one, and a misspelt local', () => {
@@ -253,13 +253,11 @@ describe('the cross-checks catch broken references', () => {
     expect(problems).toContain('modules/gke/main.tf: grants roles/owner');
   });
 
-  test('a public invoker on something other than the HTTP targets', () => {
+  test('a public invoker on something other than the public HTTP stages', () => {
     const t = clone(tree);
     const r = fnDir(t).resources.google_cloud_run_service_iam_member!;
     r.trigger_invoker!.member = 'allUsers';
-    expect(checkPublicAccess(t)).toContain(
-      "modules/functions: google_cloud_run_service_iam_member.trigger_invoker makes something public; only the functions' HTTP targets may be",
-    );
+    expect(checkPublicAccess(t)).toContain('modules/functions: google_cloud_run_service_iam_member.trigger_invoker makes something public; only the public HTTP stages may be');
   });
 
   test('a log metric renamed or reading the wrong field', () => {
@@ -312,9 +310,9 @@ describe('Cloud Build configs', () => {
     return doc.steps.map((s) => [...((s.args as string[] | undefined) ?? []), (s.script as string | undefined) ?? ''].join(' ')).join('\n');
   }
 
-  test('plan.yaml: fmt -check, validate, plan -out, show -json, upload for the run', async () => {
+  test('plan.yaml: fmt -check, validate, plan -out, show -json, the report, upload for the run', async () => {
     const text = await steps('cloudbuild/plan.yaml');
-    for (const needle of ['fmt -check', ' validate', 'plan -input=false', '-out=tfplan', 'show -json tfplan', 'plan.json', 'gs://${_PLANS_BUCKET}/${_RUN_ID}/']) {
+    for (const needle of ['fmt -check', ' validate', 'plan -input=false', '-out=tfplan', 'show -json tfplan', 'summarizePlan', 'gs://${_PLANS_BUCKET}/${_RUN_ID}/']) {
       expect(text).toContain(needle);
     }
   });

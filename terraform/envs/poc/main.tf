@@ -20,8 +20,9 @@ locals {
   # Every topic a function or Jenkins touches: baton's own plus cloud-builds.
   topic_ids = merge(module.pubsub.topic_ids, { (module.cloudbuild.topic_name) = module.cloudbuild.topic_id })
 
-  build_service_account_ids = merge(
-    { build = module.cloudbuild.build_service_account_id },
+  # By the labels the stage manifest uses (shared/stage/declaration.ts).
+  act_as_service_accounts = merge(
+    { builds = module.cloudbuild.build_service_account_id },
     { for k, id in { terraform = module.cloudbuild.terraform_service_account_id } : k => id if var.create_terraform_service_account },
   )
 }
@@ -101,16 +102,17 @@ module "pubsub" {
 module "functions" {
   source = "../../modules/functions"
 
-  project_id                = var.project_id
-  region                    = var.region
-  source_archive_path       = "${path.root}/${var.functions_source_archive}"
-  topic_ids                 = local.topic_ids
-  slack_channel             = var.slack_channel
-  slack_approvers           = var.slack_approvers
-  build_service_account_ids = local.build_service_account_ids
-  plans_bucket              = module.cloudbuild.plans_bucket
-  vpc_connector             = module.network.serverless_connector_id
-  firestore_location        = var.firestore_location
+  project_id              = var.project_id
+  region                  = var.region
+  source_archive_path     = "${path.root}/${var.functions_source_archive}"
+  topic_ids               = local.topic_ids
+  slack_channel           = var.slack_channel
+  slack_approvers         = var.slack_approvers
+  act_as_service_accounts = local.act_as_service_accounts
+  buckets                 = { plans = module.cloudbuild.plans_bucket }
+  repositories            = module.artifact_registry.repository_ids
+  vpc_connector           = module.network.serverless_connector_id
+  firestore_location      = var.firestore_location
 
   depends_on = [google_project_service.main]
 }
@@ -122,7 +124,6 @@ module "artifact_registry" {
   region        = var.region
   image_writers = { cloudbuild = "serviceAccount:${module.cloudbuild.build_service_account_email}" }
   image_readers = { gke_nodes = "serviceAccount:${module.gke.node_service_account_email}" }
-  chart_writers = { chart_bump = "serviceAccount:${module.functions.service_account_emails["chartBump"]}" }
   chart_readers = { argocd = "serviceAccount:${module.cicd.token_refresher_service_account_email}" }
 
   depends_on = [google_project_service.main]
@@ -144,10 +145,26 @@ module "observability" {
   workload_pool = module.gke.workload_pool
 }
 
+# The shop's only Gateway, with the reserved address, the host names and the
+# certificate. charts/online-boutique (values-poc.yaml: gateway.create=false)
+# attaches the frontend's HTTPRoute to it; test/charts renders both and counts
+# exactly one Gateway.
 module "ingress" {
   source = "../../modules/ingress"
 
-  project_id = var.project_id
-  region     = var.region
-  hostnames  = var.frontend_hostnames
+  project_id             = var.project_id
+  region                 = var.region
+  hostnames              = var.frontend_hostnames
+  pre_shared_certificate = var.frontend_certificate
+}
+
+# Alerts on baton itself: dead letters, stuck runs, each function's error rate.
+module "alerts" {
+  source = "../../modules/alerts"
+
+  project_id          = var.project_id
+  function_names      = module.functions.function_names
+  notification_emails = var.alert_emails
+
+  depends_on = [google_project_service.main]
 }

@@ -57,3 +57,8 @@ output "log_metric_names" {
   description = "Log-based metrics behind the DORA dashboard."
   value       = module.observability.log_metric_names
 }
+
+output "alert_policy_ids" {
+  description = "Alert policies on baton itself (modules/alerts)."
+  value       = module.alerts.alert_policy_ids
+}

@@ -84,7 +84,19 @@ variable "create_terraform_service_account" {
 }
 
 variable "frontend_hostnames" {
-  description = "Host names of the shop's frontend on the load balancer; empty accepts any."
+  description = "Host names of the shop's frontend: listeners of the one Gateway (modules/ingress); empty accepts any."
+  type        = list(string)
+  default     = []
+}
+
+variable "frontend_certificate" {
+  description = "Name of a regional SSL certificate (google_compute_region_ssl_certificate, in region) covering frontend_hostnames, for HTTPS on the Gateway; empty serves HTTP only."
+  type        = string
+  default     = ""
+}
+
+variable "alert_emails" {
+  description = "Email addresses notified by the alerts on baton itself (modules/alerts); empty creates the alerts without notifications."
   type        = list(string)
   default     = []
 }

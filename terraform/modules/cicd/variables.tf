@@ -15,7 +15,7 @@ variable "argocd_namespace" {
 }
 
 variable "argocd_chart_version" {
-  description = "Version of the argo-cd chart (https://argoproj.github.io/argo-helm). Pinned; bump deliberately."
+  description = "Version of the argo-cd chart (https://argoproj.github.io/argo-helm). Pinned; bump deliberately. The Applications' targetRevision range 0.* needs Argo CD 2.6 or later (chart 9.x installs Argo CD 3.x)."
   type        = string
   default     = "9.5.17"
 }

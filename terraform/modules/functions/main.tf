@@ -1,87 +1,80 @@
 locals {
-  # One entry per target in functions/targets.ts (TARGETS); test/terraform
-  # cross-checks names and triggers. The entry point is the target name.
-  # publishes: the topics the target writes to (it gets roles/pubsub.publisher
-  # on exactly those). timeout: seconds; deployWatch waits for Argo CD health.
-  targets = {
-    webhookIntake    = { trigger = "http", publishes = ["push-received"], timeout = 60 }
-    repoMirror       = { trigger = "push-received", publishes = ["source-mirrored"], timeout = 300 }
-    buildTrigger     = { trigger = "source-mirrored", publishes = ["build-started"], timeout = 120 }
-    buildStatus      = { trigger = "cloud-builds", publishes = ["build-finished"], timeout = 60 }
-    approvalRequest  = { trigger = "build-finished", publishes = ["approval-requested"], timeout = 60 }
-    approvalCallback = { trigger = "http", publishes = ["approval-decided"], timeout = 60 }
-    chartBump        = { trigger = "approval-decided", publishes = ["chart-published"], timeout = 300 }
-    deployWatch      = { trigger = "chart-published", publishes = ["deploy-finished"], timeout = 540 }
-  }
+  # The stage manifest, generated from functions/stages.ts by `npm run generate`
+  # (test/manifest fails when it is stale). Every function, trigger, identity
+  # and grant below is derived from it; no list of targets is written here.
+  manifest = jsondecode(file("${path.module}/stages.json"))
+  stages   = local.manifest.stages
 
-  http_targets  = { for name, t in local.targets : name => t if t.trigger == "http" }
-  topic_targets = { for name, t in local.targets : name => t if t.trigger != "http" }
+  topic_stages    = { for name, s in local.stages : name => s if s.trigger == "topic" }
+  http_stages     = { for name, s in local.stages : name => s if s.trigger == "http" }
+  schedule_stages = { for name, s in local.stages : name => s if s.trigger == "schedule" }
 
   # webhookIntake -> webhook-intake
-  kebab = { for name, _ in local.targets : name => lower(replace(name, "/([A-Z])/", "-$1")) }
+  kebab = { for name, _ in local.stages : name => lower(replace(name, "/([A-Z])/", "-$1")) }
 
   # BATON_CONFIG is a path; the file is the secret baton-config, mounted as a
   # volume because it names remotes and registries and may carry credentials.
   config_mount_dir = "/etc/baton"
   config_file      = "baton.yaml"
-  config_secret_id = "${var.name_prefix}-config"
 
-  # Mirrors shared/config/envVars.ts (ENV_VARS): plain variables with a value,
-  # secret ones with their Secret Manager id; targets "all" or a list.
-  plain_env = {
-    GOOGLE_CLOUD_PROJECT = { value = var.project_id, targets = ["all"] }
-    BATON_CONFIG         = { value = "${local.config_mount_dir}/${local.config_file}", targets = ["all"] }
-    SLACK_CHANNEL        = { value = var.slack_channel, targets = ["approvalRequest"] }
-    SLACK_APPROVERS      = { value = join(",", var.slack_approvers), targets = ["approvalCallback"] }
+  # The value of every plain variable a stage may declare. A stage that
+  # declares one missing here fails the plan (an invalid index), and
+  # test/terraform checks the two statically.
+  plain_env_values = {
+    GOOGLE_CLOUD_PROJECT = var.project_id
+    BATON_CONFIG         = "${local.config_mount_dir}/${local.config_file}"
+    SLACK_CHANNEL        = var.slack_channel
+    SLACK_APPROVERS      = join(",", var.slack_approvers)
+    SLACK_API_URL        = var.slack_api_url
   }
 
-  secret_env = {
-    GITHUB_WEBHOOK_SECRET = { secret_id = "${var.name_prefix}-github-webhook-secret", targets = ["webhookIntake"] }
-    GITLAB_WEBHOOK_TOKEN  = { secret_id = "${var.name_prefix}-gitlab-webhook-token", targets = ["webhookIntake"] }
-    JENKINS_TRIGGER_TOKEN = { secret_id = "${var.name_prefix}-jenkins-trigger-token", targets = ["webhookIntake"] }
-    SLACK_BOT_TOKEN       = { secret_id = "${var.name_prefix}-slack-bot-token", targets = ["approvalRequest", "approvalCallback"] }
-    SLACK_SIGNING_SECRET  = { secret_id = "${var.name_prefix}-slack-signing-secret", targets = ["approvalCallback"] }
-    BATON_APPROVAL_SECRET = { secret_id = "${var.name_prefix}-approval-secret", targets = ["approvalRequest", "approvalCallback"] }
-    ARGOCD_AUTH_TOKEN     = { secret_id = "${var.name_prefix}-argocd-auth-token", targets = ["deployWatch"] }
-  }
+  env_by_stage = { for name, s in local.stages : name => { for env in s.env : env => local.plain_env_values[env] } }
 
-  env_by_target = {
-    for t, _ in local.targets : t => {
-      for name, e in local.plain_env : name => e.value if contains(e.targets, "all") || contains(e.targets, t)
-    }
-  }
+  # A secret's id follows from its variable: GITHUB_WEBHOOK_SECRET ->
+  # baton-github-webhook-secret, BATON_APPROVAL_SECRET -> baton-approval-secret.
+  secret_names = distinct(flatten([for s in local.stages : s.secrets]))
+  secret_ids = merge(
+    { for env in local.secret_names : env => "${var.name_prefix}-${replace(lower(trimprefix(env, "BATON_")), "_", "-")}" },
+    { BATON_CONFIG = "${var.name_prefix}-config" },
+  )
 
-  secrets_by_target = {
-    for t, _ in local.targets : t => {
-      for name, s in local.secret_env : name => s.secret_id if contains(s.targets, "all") || contains(s.targets, t)
-    }
-  }
-
-  secret_ids = merge({ for name, s in local.secret_env : name => s.secret_id }, { BATON_CONFIG = local.config_secret_id })
-
-  # Every target reads the config; each reads only its own secrets.
+  # Every stage reads the config; each reads only its own secrets.
   secret_access = merge(
-    { for t, _ in local.targets : "${t}/BATON_CONFIG" => { target = t, env = "BATON_CONFIG" } },
-    merge([for t, secrets in local.secrets_by_target : { for env, _ in secrets : "${t}/${env}" => { target = t, env = env } }]...),
+    { for name, _ in local.stages : "${name}/BATON_CONFIG" => { stage = name, env = "BATON_CONFIG" } },
+    merge([for name, s in local.stages : { for env in s.secrets : "${name}/${env}" => { stage = name, env = env } }]...),
   )
 
   publisher_grants = merge([
-    for t, spec in local.targets : { for topic in spec.publishes : "${t}/${topic}" => { target = t, topic = topic } }
+    for name, s in local.stages : { for topic in s.publishes : "${name}/${topic}" => { stage = name, topic = topic } }
   ]...)
 
-  # Firestore holds the run ledger that every stage reads and writes.
-  common_project_roles = ["roles/datastore.user"]
-  extra_project_roles = {
-    buildTrigger = ["roles/cloudbuild.builds.editor"]
-  }
   project_grants = merge([
-    for t, _ in local.targets : {
-      for role in concat(local.common_project_roles, lookup(local.extra_project_roles, t, [])) : "${t}/${role}" => { target = t, role = role }
-    }
+    for name, s in local.stages : { for role in s.projectRoles : "${name}/${role}" => { stage = name, role = role } }
   ]...)
+
+  # Labels the manifest uses, mapped to real resources by the caller; a label
+  # the caller does not provide (no Terraform service account) grants nothing.
+  act_as_grants = merge([
+    for name, s in local.stages : { for label in s.actAs : "${name}/${label}" => { stage = name, account = var.act_as_service_accounts[label] } if contains(keys(var.act_as_service_accounts), label) }
+  ]...)
+  bucket_grants = merge([
+    for name, s in local.stages : { for label, role in s.buckets : "${name}/${label}" => { stage = name, bucket = var.buckets[label], role = role } if lookup(var.buckets, label, "") != "" }
+  ]...)
+  repository_grants = merge([
+    for name, s in local.stages : { for label, role in s.repositories : "${name}/${label}" => { stage = name, repository = var.repositories[label], role = role } if lookup(var.repositories, label, "") != "" }
+  ]...)
+
+  # One Eventarc trigger per (stage, topic): the function's own event_trigger
+  # for its first topic, an Eventarc trigger of its own for each further one.
+  extra_triggers = merge([
+    for name, s in local.topic_stages : { for topic in slice(s.topics, 1, length(s.topics)) : "${name}/${topic}" => { stage = name, topic = topic } }
+  ]...)
+
+  # Composite Firestore indexes the ledger's queries need (shared/ledger/runLedger.ts, LEDGER_INDEXES).
+  firestore_indexes = { for i in local.manifest.firestoreIndexes : "${i.collection}/${join(",", [for f in i.fields : f.field])}" => i }
 }
 
-# --- Source: one archive for every target --------------------------------
+# --- Source: one archive for every stage -----------------------------------
 
 resource "google_storage_bucket" "source" {
   project                     = var.project_id
@@ -133,15 +126,15 @@ resource "google_storage_bucket_iam_member" "build_source" {
   member = "serviceAccount:${google_service_account.build.email}"
 }
 
-# --- Identities: one service account per function ------------------------
+# --- Identities: one service account per stage, with exactly its grants -----
 
 resource "google_service_account" "main" {
-  for_each = local.targets
+  for_each = local.stages
 
   project      = var.project_id
   account_id   = "${var.name_prefix}-fn-${local.kebab[each.key]}"
   display_name = "baton ${each.key}"
-  description  = "Runtime identity of the ${each.key} function."
+  description  = "Runtime identity of the ${each.key} function: ${each.value.doc}"
 }
 
 resource "google_project_iam_member" "main" {
@@ -149,7 +142,7 @@ resource "google_project_iam_member" "main" {
 
   project = var.project_id
   role    = each.value.role
-  member  = "serviceAccount:${google_service_account.main[each.value.target].email}"
+  member  = "serviceAccount:${google_service_account.main[each.value.stage].email}"
 }
 
 resource "google_pubsub_topic_iam_member" "publisher" {
@@ -158,24 +151,34 @@ resource "google_pubsub_topic_iam_member" "publisher" {
   project = var.project_id
   topic   = var.topic_ids[each.value.topic]
   role    = "roles/pubsub.publisher"
-  member  = "serviceAccount:${google_service_account.main[each.value.target].email}"
+  member  = "serviceAccount:${google_service_account.main[each.value.stage].email}"
 }
 
-# buildTrigger starts builds that run as these accounts.
-resource "google_service_account_iam_member" "build_trigger_act_as" {
-  for_each = var.build_service_account_ids
+# Stages that start builds run them as these accounts.
+resource "google_service_account_iam_member" "act_as" {
+  for_each = local.act_as_grants
 
-  service_account_id = each.value
+  service_account_id = each.value.account
   role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:${google_service_account.main["buildTrigger"].email}"
+  member             = "serviceAccount:${google_service_account.main[each.value.stage].email}"
 }
 
-resource "google_storage_bucket_iam_member" "approval_request_plans" {
-  count = var.plans_bucket == "" ? 0 : 1
+resource "google_storage_bucket_iam_member" "stage" {
+  for_each = local.bucket_grants
 
-  bucket = var.plans_bucket
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.main["approvalRequest"].email}"
+  bucket = each.value.bucket
+  role   = each.value.role
+  member = "serviceAccount:${google_service_account.main[each.value.stage].email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "stage" {
+  for_each = local.repository_grants
+
+  project    = var.project_id
+  location   = var.region
+  repository = each.value.repository
+  role       = each.value.role
+  member     = "serviceAccount:${google_service_account.main[each.value.stage].email}"
 }
 
 # --- Secrets ---------------------------------------------------------------
@@ -199,7 +202,7 @@ resource "google_secret_manager_secret_iam_member" "main" {
   project   = var.project_id
   secret_id = google_secret_manager_secret.main[each.value.env].secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = "serviceAccount:${google_service_account.main[each.value.target].email}"
+  member    = "serviceAccount:${google_service_account.main[each.value.stage].email}"
 }
 
 # --- Ledger ----------------------------------------------------------------
@@ -214,18 +217,37 @@ resource "google_firestore_database" "main" {
   deletion_policy = "ABANDON"
 }
 
+# `baton runs --pipeline` orders one pipeline's runs in the store; Firestore
+# needs a composite index for an equality filter with an order.
+resource "google_firestore_index" "main" {
+  for_each = local.firestore_indexes
+
+  project    = var.project_id
+  database   = var.create_firestore_database ? google_firestore_database.main[0].name : "(default)"
+  collection = each.value.collection
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value.field
+      order      = fields.value.direction == "desc" ? "DESCENDING" : "ASCENDING"
+    }
+  }
+}
+
 # --- Functions -------------------------------------------------------------
 
 resource "google_cloudfunctions2_function" "main" {
-  for_each = local.targets
+  for_each = local.stages
 
-  project  = var.project_id
-  location = var.region
-  name     = "${var.name_prefix}-${local.kebab[each.key]}"
+  project     = var.project_id
+  location    = var.region
+  name        = "${var.name_prefix}-${local.kebab[each.key]}"
+  description = each.value.doc
 
   build_config {
     runtime         = var.runtime
-    entry_point     = each.key
+    entry_point     = each.value.entryPoint
     service_account = google_service_account.build.id
 
     # The archive already holds dist/ (npm run build ran before packaging);
@@ -245,26 +267,26 @@ resource "google_cloudfunctions2_function" "main" {
   service_config {
     service_account_email          = google_service_account.main[each.key].email
     available_memory               = var.available_memory
-    timeout_seconds                = each.value.timeout
+    timeout_seconds                = each.value.timeoutSeconds
     max_instance_count             = var.max_instance_count
     min_instance_count             = 0
     all_traffic_on_latest_revision = true
 
-    # Pub/Sub push through Eventarc counts as internal traffic; only the two
-    # HTTP targets face the internet.
-    ingress_settings = each.value.trigger == "http" ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
+    # Eventarc and Cloud Scheduler count as internal traffic; only the public
+    # HTTP stages (git hosts, Slack) face the internet.
+    ingress_settings = each.value.public ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
 
-    environment_variables = local.env_by_target[each.key]
+    environment_variables = local.env_by_stage[each.key]
 
-    vpc_connector                 = contains(var.vpc_targets, each.key) ? var.vpc_connector : null
-    vpc_connector_egress_settings = contains(var.vpc_targets, each.key) && var.vpc_connector != null ? "PRIVATE_RANGES_ONLY" : null
+    vpc_connector                 = each.value.vpc ? var.vpc_connector : null
+    vpc_connector_egress_settings = each.value.vpc && var.vpc_connector != null ? "PRIVATE_RANGES_ONLY" : null
 
     dynamic "secret_environment_variables" {
-      for_each = local.secrets_by_target[each.key]
+      for_each = toset(each.value.secrets)
       content {
-        key        = secret_environment_variables.key
+        key        = secret_environment_variables.value
         project_id = var.project_id
-        secret     = google_secret_manager_secret.main[secret_environment_variables.key].secret_id
+        secret     = google_secret_manager_secret.main[secret_environment_variables.value].secret_id
         version    = "latest"
       }
     }
@@ -281,7 +303,7 @@ resource "google_cloudfunctions2_function" "main" {
   }
 
   dynamic "event_trigger" {
-    for_each = each.value.trigger == "http" ? [] : [each.value.trigger]
+    for_each = each.value.trigger == "topic" ? [each.value.topics[0]] : []
     content {
       trigger_region        = var.region
       event_type            = "google.cloud.pubsub.topic.v1.messagePublished"
@@ -293,8 +315,8 @@ resource "google_cloudfunctions2_function" "main" {
 
   lifecycle {
     precondition {
-      condition     = each.value.trigger == "http" || contains(keys(var.topic_ids), each.value.trigger)
-      error_message = "topic_ids has no topic ${each.value.trigger} for ${each.key}."
+      condition     = alltrue([for topic in concat(each.value.topics, each.value.publishes) : contains(keys(var.topic_ids), topic)])
+      error_message = "topic_ids lacks a topic that ${each.key} consumes or publishes."
     }
   }
 
@@ -306,10 +328,40 @@ resource "google_cloudfunctions2_function" "main" {
   ]
 }
 
+# A stage triggered by several topics (terraformApply: approvals and Cloud
+# Build's notifications) gets an Eventarc trigger for each further topic,
+# delivering to the same Cloud Run service.
+resource "google_eventarc_trigger" "extra" {
+  for_each = local.extra_triggers
+
+  project         = var.project_id
+  location        = var.region
+  name            = "${var.name_prefix}-${local.kebab[each.value.stage]}-${each.value.topic}"
+  service_account = google_service_account.main[each.value.stage].email
+
+  matching_criteria {
+    attribute = "type"
+    value     = "google.cloud.pubsub.topic.v1.messagePublished"
+  }
+
+  transport {
+    pubsub {
+      topic = var.topic_ids[each.value.topic]
+    }
+  }
+
+  destination {
+    cloud_run_service {
+      service = google_cloudfunctions2_function.main[each.value.stage].service_config[0].service
+      region  = var.region
+    }
+  }
+}
+
 # Eventarc pushes to a topic-triggered function with the function's own
 # identity, which therefore needs run.invoker on that function only.
 resource "google_cloud_run_service_iam_member" "trigger_invoker" {
-  for_each = local.topic_targets
+  for_each = local.topic_stages
 
   project  = var.project_id
   location = var.region
@@ -318,14 +370,59 @@ resource "google_cloud_run_service_iam_member" "trigger_invoker" {
   member   = "serviceAccount:${google_service_account.main[each.key].email}"
 }
 
-# Public invocation for the two HTTP targets only; they authenticate callers
+# Public invocation for the public HTTP stages only; they authenticate callers
 # by signature (GitHub, GitLab, Slack).
 resource "google_cloud_run_service_iam_member" "public" {
-  for_each = { for name, t in local.http_targets : name => t if var.allow_public_http }
+  for_each = { for name, s in local.http_stages : name => s if s.public && var.allow_public_http }
 
   project  = var.project_id
   location = var.region
   service  = google_cloudfunctions2_function.main[each.key].service_config[0].service
   role     = "roles/run.invoker"
   member   = "allUsers"
+}
+
+# --- Schedules: Cloud Scheduler calls each scheduled stage -----------------
+
+resource "google_service_account" "scheduler" {
+  count = length(local.schedule_stages) > 0 ? 1 : 0
+
+  project      = var.project_id
+  account_id   = "${var.name_prefix}-scheduler"
+  display_name = "baton Cloud Scheduler"
+  description  = "Calls the scheduled stages (OIDC), and nothing else."
+}
+
+resource "google_cloud_run_service_iam_member" "scheduler_invoker" {
+  for_each = local.schedule_stages
+
+  project  = var.project_id
+  location = var.region
+  service  = google_cloudfunctions2_function.main[each.key].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler[0].email}"
+}
+
+resource "google_cloud_scheduler_job" "main" {
+  for_each = local.schedule_stages
+
+  project          = var.project_id
+  region           = var.region
+  name             = "${var.name_prefix}-${local.kebab[each.key]}"
+  description      = each.value.doc
+  schedule         = each.value.schedule
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "${min(each.value.timeoutSeconds, 1800)}s"
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.main[each.key].service_config[0].uri
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler[0].email
+      audience              = google_cloudfunctions2_function.main[each.key].service_config[0].uri
+    }
+  }
+
+  depends_on = [google_cloud_run_service_iam_member.scheduler_invoker]
 }

@@ -1,10 +1,10 @@
 output "function_names" {
-  description = "Map of target name to deployed function name."
+  description = "Map of stage name to deployed function name (also its Cloud Run service)."
   value       = { for t, f in google_cloudfunctions2_function.main : t => f.name }
 }
 
 output "function_uris" {
-  description = "Map of target name to the function's HTTPS URI."
+  description = "Map of stage name to the function's HTTPS URI."
   value       = { for t, f in google_cloudfunctions2_function.main : t => f.service_config[0].uri }
 }
 
@@ -19,18 +19,33 @@ output "slack_interactivity_url" {
 }
 
 output "service_account_emails" {
-  description = "Map of target name to its runtime service account email."
+  description = "Map of stage name to its runtime service account email."
   value       = { for t, sa in google_service_account.main : t => sa.email }
 }
 
 output "eventarc_triggers" {
-  description = "Topic and Eventarc trigger of each Pub/Sub-triggered function; input function_subscriptions of the pubsub module."
-  value = {
-    for t, spec in local.topic_targets : t => {
-      topic   = spec.trigger
-      trigger = google_cloudfunctions2_function.main[t].event_trigger[0].trigger
-    }
-  }
+  description = "Each (stage, topic) trigger: its topic, Eventarc trigger (full resource name) and the stage's declared max_delivery_attempts; input function_subscriptions of the pubsub module."
+  value = merge(
+    {
+      for name, s in local.topic_stages : "${name}/${s.topics[0]}" => {
+        topic                 = s.topics[0]
+        trigger               = google_cloudfunctions2_function.main[name].event_trigger[0].trigger
+        max_delivery_attempts = s.maxDeliveryAttempts
+      }
+    },
+    {
+      for key, t in local.extra_triggers : key => {
+        topic                 = t.topic
+        trigger               = google_eventarc_trigger.extra[key].id
+        max_delivery_attempts = local.stages[t.stage].maxDeliveryAttempts
+      }
+    },
+  )
+}
+
+output "scheduler_jobs" {
+  description = "Map of scheduled stage to its Cloud Scheduler job name."
+  value       = { for name, job in google_cloud_scheduler_job.main : name => job.name }
 }
 
 output "secret_ids" {

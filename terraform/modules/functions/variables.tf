@@ -61,14 +61,31 @@ variable "allow_public_http" {
   default     = true
 }
 
-variable "build_service_account_ids" {
-  description = "Service accounts (resource names) that buildTrigger starts builds as: the image build account and, for the terraform pipeline kind, the Terraform account. Keys are fixed labels."
+variable "act_as_service_accounts" {
+  description = "Service accounts (resource names) that stages start work as, by the labels the stage manifest uses: builds (image builds) and terraform (Terraform plans and applies). A missing label grants nothing."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for label in keys(var.act_as_service_accounts) : contains(["builds", "terraform"], label)])
+    error_message = "act_as_service_accounts labels are builds and terraform (the labels of shared/stage/declaration.ts)."
+  }
+}
+
+variable "buckets" {
+  description = "Buckets by the labels the stage manifest uses (plans: saved Terraform plans). A missing or empty label grants nothing."
   type        = map(string)
   default     = {}
 }
 
-variable "plans_bucket" {
-  description = "Bucket with saved Terraform plans; approvalRequest reads plan.json from it to summarize the plan. Empty skips the grant."
+variable "repositories" {
+  description = "Artifact Registry repository ids (in var.region) by the labels the stage manifest uses: images and charts."
+  type        = map(string)
+  default     = {}
+}
+
+variable "slack_api_url" {
+  description = "Base URL of the Slack Web API (SLACK_API_URL); empty means Slack's own."
   type        = string
   default     = ""
 }
@@ -103,13 +120,7 @@ variable "firestore_location" {
 }
 
 variable "vpc_connector" {
-  description = "Serverless VPC Access connector for the targets in vpc_targets (network module output serverless_connector_id); null for none."
+  description = "Serverless VPC Access connector for the stages whose declaration asks for the VPC (deployWatch reaches a private Argo CD); network module output serverless_connector_id; null for none."
   type        = string
   default     = null
-}
-
-variable "vpc_targets" {
-  description = "Targets that send private-range traffic through vpc_connector: deployWatch calls the Argo CD API on an internal load balancer."
-  type        = list(string)
-  default     = ["deployWatch"]
 }

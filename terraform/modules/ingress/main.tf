@@ -2,11 +2,28 @@ locals {
   # Regional external Application Load Balancer, Envoy-based; needs the
   # REGIONAL_MANAGED_PROXY subnet that the network module creates.
   gateway_class = "gke-l7-regional-external-managed"
+
+  # Values of the local chart (chart/values.schema.json checks them). test/charts
+  # renders the chart with exactly these, as this module would for envs/poc.
+  chart_values = {
+    name                 = var.name
+    gatewayClassName     = local.gateway_class
+    addressName          = google_compute_address.main.name
+    preSharedCertificate = var.pre_shared_certificate
+    hostnames            = var.hostnames
+    route = {
+      create    = var.create_route
+      namespace = var.route_namespace
+      service   = var.backend_service
+      port      = var.backend_port
+    }
+  }
 }
 
-# The Gateway is platform, not application: it holds the reserved address (so
-# DNS records survive redeploys) and the certificate, and the application's
-# HTTPRoute attaches to it from its own namespace.
+# The shop's only Gateway. It is platform, not application: it holds the
+# reserved address (so DNS records survive redeploys), the host names and the
+# certificate; the application's HTTPRoute attaches to it from its own
+# namespace (charts/online-boutique with gateway.create=false).
 
 # A reserved address, so DNS records survive re-creation of the Gateway.
 resource "google_compute_address" "main" {
@@ -25,17 +42,5 @@ resource "helm_release" "main" {
   create_namespace = true
   chart            = "${path.module}/chart"
 
-  values = [yamlencode({
-    name                 = var.name
-    gatewayClassName     = local.gateway_class
-    addressName          = google_compute_address.main.name
-    preSharedCertificate = var.pre_shared_certificate
-    route = {
-      create    = var.create_route
-      namespace = var.route_namespace
-      service   = var.backend_service
-      port      = var.backend_port
-      hostnames = var.hostnames
-    }
-  })]
+  values = [yamlencode(local.chart_values)]
 }

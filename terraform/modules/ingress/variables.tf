@@ -21,7 +21,7 @@ variable "namespace" {
 }
 
 variable "create_route" {
-  description = "Also create an HTTPRoute to backend_service in route_namespace. Off when the application chart brings its HTTPRoute (charts/online-boutique with gateway.create=false)."
+  description = "Also create a plain HTTPRoute to backend_service in route_namespace. Off for Online Boutique, whose chart brings its own HTTPRoute and health check (charts/online-boutique with gateway.create=false)."
   type        = bool
   default     = false
 }
@@ -45,13 +45,18 @@ variable "backend_port" {
 }
 
 variable "hostnames" {
-  description = "Host names the HTTPRoute of create_route matches; empty matches any host."
+  description = "Host names of the shop: the Gateway gets one listener per host name (HTTP, and HTTPS with pre_shared_certificate), so every route attached to it serves exactly these; empty accepts any host."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for h in var.hostnames : can(regex("^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", h))])
+    error_message = "hostnames must be lower-case DNS names such as shop.example.com (a leading *. is allowed)."
+  }
 }
 
 variable "pre_shared_certificate" {
-  description = "Name of a regional SSL certificate (google_compute_region_ssl_certificate) for an HTTPS listener; empty serves HTTP only."
+  description = "Name of a regional SSL certificate (google_compute_region_ssl_certificate) for the HTTPS listeners; empty serves HTTP only."
   type        = string
   default     = ""
 }

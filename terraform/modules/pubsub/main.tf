@@ -80,7 +80,7 @@ resource "terraform_data" "function_subscription" {
   triggers_replace = [
     each.value.trigger,
     google_pubsub_topic.dead_letter[each.value.topic].id,
-    var.max_delivery_attempts,
+    each.value.max_delivery_attempts,
     var.minimum_backoff,
     var.maximum_backoff,
   ]
@@ -104,9 +104,10 @@ resource "terraform_data" "function_subscription" {
       TRIGGER           = each.value.trigger
       PUBSUB_AGENT      = local.pubsub_agent
       DEAD_LETTER_TOPIC = google_pubsub_topic.dead_letter[each.value.topic].id
-      MAX_ATTEMPTS      = var.max_delivery_attempts
-      MIN_BACKOFF       = var.minimum_backoff
-      MAX_BACKOFF       = var.maximum_backoff
+      # The stage's declared limit: the handler sees the same number (stages.json).
+      MAX_ATTEMPTS = each.value.max_delivery_attempts
+      MIN_BACKOFF  = var.minimum_backoff
+      MAX_BACKOFF  = var.maximum_backoff
     }
   }
 

@@ -19,9 +19,9 @@ output "dead_letter_subscription_ids" {
 }
 
 output "retry_policy" {
-  description = "The retry and dead-letter settings applied to function subscriptions."
+  description = "The retry settings applied to function subscriptions, and each one's delivery attempts before dead-lettering."
   value = {
-    max_delivery_attempts = var.max_delivery_attempts
+    max_delivery_attempts = { for key, s in var.function_subscriptions : key => s.max_delivery_attempts }
     minimum_backoff       = var.minimum_backoff
     maximum_backoff       = var.maximum_backoff
   }

@@ -9,17 +9,6 @@ variable "external_topics" {
   default     = []
 }
 
-variable "max_delivery_attempts" {
-  description = "Deliveries before a message goes to <topic>-dead-letter (Pub/Sub allows 5 to 100)."
-  type        = number
-  default     = 10
-
-  validation {
-    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
-    error_message = "max_delivery_attempts must be between 5 and 100."
-  }
-}
-
 variable "minimum_backoff" {
   description = "Retry policy: shortest wait before a redelivery, in seconds with an s suffix (10s to 600s)."
   type        = string
@@ -49,10 +38,11 @@ variable "dead_letter_retention" {
 }
 
 variable "function_subscriptions" {
-  description = "Topic and Eventarc trigger (full resource name) of each Pub/Sub-triggered function, keyed by function target; functions module output eventarc_triggers. Their subscriptions get the dead-letter and retry policy."
+  description = "Topic, Eventarc trigger (full resource name) and max_delivery_attempts of each (stage, topic) trigger; functions module output eventarc_triggers. Their subscriptions get the dead-letter and retry policy, with each stage's own declared attempt limit (Pub/Sub allows 5 to 100)."
   type = map(object({
-    topic   = string
-    trigger = string
+    topic                 = string
+    trigger               = string
+    max_delivery_attempts = number
   }))
   default = {}
 }

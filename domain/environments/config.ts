@@ -1,0 +1,261 @@
+import { z } from 'zod';
+import { queryProblem } from '../verify/promql.js';
+
+/**
+ * `pipelines[].environments`: the ordered list of environments a run's release goes through
+ * (issue #15). The pipeline schema takes it as `environments: EnvironmentsConfig.optional()`.
+ *
+ * ```yaml
+ * environments:
+ *   - name: staging
+ *     promotion: auto                  # or approval
+ *     argocd: { application: shop-staging }
+ *     values: values-staging.yaml      # in the chart directory; it pins this environment's release
+ *     verify:
+ *       prometheus: { url: http://prometheus.monitoring:9090 }   # default PROMETHEUS_URL
+ *       for: 2m                        # how long to watch once the deploy is healthy
+ *       checks:
+ *         - name: error-ratio
+ *           query: sum(rate(http_requests_total{code=~"5..",digest="$digest"}[1m])) / sum(rate(http_requests_total{digest="$digest"}[1m]))
+ *           max: 0.05
+ *   - name: production
+ *     promotion: approval
+ *     approval: { approvers: [U123], channel: C456, ttlSeconds: 3600 }   # default: the pipeline's approval
+ *     argocd: { application: shop-prod }
+ *     values: values-production.yaml
+ * ```
+ *
+ * Every object is strict: an unknown key (a typo such as `promtion`) is refused with its
+ * path. The schema's own refinement adds what one entry cannot see alone (duplicate names,
+ * values files or applications shared by two environments) and refuses any query that
+ * `@prometheus-io/lezer-promql` does not parse, so `parseConfig` reports it at load time as
+ * `pipelines[0].environments[1].verify.checks[0].query: …`. Query variables: see
+ * `domain/verify/promql.ts`.
+ */
+
+const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const CHECK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+/** A verification longer than this is a soak test, not a deploy check. */
+export const MAX_VERIFY_SECONDS = 6 * 3600;
+
+/** Seconds in a duration such as `30s`, `2m`, `1h30m`, or undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match || text === '') return undefined;
+  const [, hours, minutes, seconds] = match;
+  return Number(hours ?? 0) * 3600 + Number(minutes ?? 0) * 60 + Number(seconds ?? 0);
+}
+
+const Duration = z.string().refine((text) => parseDuration(text) !== undefined, 'a duration such as 30s, 2m or 1h30m');
+
+const HttpUrl = z.string().refine((text) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, 'an http:// or https:// URL');
+
+/** A values file inside the chart directory: relative, and not climbing out of it. */
+const ValuesFile = z
+  .string()
+  .min(1)
+  .refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the chart directory (relative, without "..")')
+  .refine((path) => /\.ya?ml$/.test(path), 'a .yaml or .yml file');
+
+export const VerifyCheckConfig = z
+  .strictObject({
+    /** Shown in Slack and in the run's `--json` summary. Unique within the environment. */
+    name: z.string().regex(CHECK_NAME, 'letters, digits, ".", "_" and "-", at most 63'),
+    /** PromQL for `/api/v1/query`, with the variables of `domain/verify/promql.ts`. */
+    query: z.string(),
+    /** The check fails when a value is above this. */
+    max: z.number().optional(),
+    /** The check fails when a value is below this. */
+    min: z.number().optional(),
+  })
+  .superRefine((check, ctx) => {
+    if ((check.max === undefined) === (check.min === undefined)) ctx.addIssue({ code: 'custom', message: 'set exactly one of max or min', path: [] });
+    const problem = queryProblem(check.query);
+    if (problem) ctx.addIssue({ code: 'custom', message: `query ${problem}`, path: ['query'] });
+  });
+
+export const VerifyConfig = z.strictObject({
+  prometheus: z
+    .strictObject({
+      /** Base URL of the Prometheus HTTP API (`/api/v1/query` is appended). In production, Managed Prometheus: `https://monitoring.googleapis.com/v1/projects/PROJECT/location/global/prometheus`. */
+      url: HttpUrl,
+    })
+    .optional(),
+  /** How long to watch after the deploy is healthy, e.g. `60s`. `0s` evaluates once. */
+  for: Duration.refine((text) => (parseDuration(text) ?? 0) <= MAX_VERIFY_SECONDS, `at most ${MAX_VERIFY_SECONDS / 3600}h`),
+  checks: z.array(VerifyCheckConfig).min(1, 'at least one check'),
+});
+
+export const EnvironmentApprovalConfig = z.strictObject({
+  /** Who may approve a promotion into this environment (same form as `approval.approvers`). */
+  approvers: z.array(z.string().min(1)).min(1).optional(),
+  /** Slack channel id of the approval request. */
+  channel: z.string().min(1).optional(),
+  /** How long the request stays open, in seconds. */
+  ttlSeconds: z.number().int().positive().optional(),
+  allowSelfApproval: z.boolean().optional(),
+});
+
+export const EnvironmentConfig = z.strictObject({
+  /** Lower-case letters, digits and dashes: it is a CLI argument (`--env`) and a JSON key. */
+  name: z.string().regex(NAME, 'lower-case letters, digits and dashes, at most 63, starting and ending with a letter or digit'),
+  /** `auto`: promoted as soon as the previous environment succeeded; `approval`: after an approval bound to the release and this environment. */
+  promotion: z.enum(['auto', 'approval']),
+  /** Only for `promotion: approval`. Each key defaults to the pipeline's `approval`. */
+  approval: EnvironmentApprovalConfig.optional(),
+  argocd: z.strictObject({ application: z.string().min(1) }),
+  /** The environment's values file in the chart directory; the chart commit pins the release there. */
+  values: ValuesFile,
+  verify: VerifyConfig.optional(),
+});
+
+type EnvironmentShape = z.infer<typeof EnvironmentConfig>;
+
+/** A config problem: the field path (e.g. `pipelines[0].environments[1].values`) and what is wrong. */
+export type ConfigProblem = { field: string; problem: string };
+
+type RelativeProblem = { path: Array<string | number>; problem: string };
+
+/** What a single entry cannot see: names, values files and applications shared between entries, approval on an `auto` entry. */
+function crossEntryProblems(environments: readonly EnvironmentShape[]): RelativeProblem[] {
+  const problems: RelativeProblem[] = [];
+  const firstWith = (key: (environment: EnvironmentShape) => string, index: number) => environments.findIndex((other) => key(other) === key(environments[index]!));
+  environments.forEach((environment, index) => {
+    const sameName = firstWith((e) => e.name, index);
+    if (sameName < index) problems.push({ path: [index, 'name'], problem: `duplicate environment name "${environment.name}" (also environments[${sameName}])` });
+    const sameValues = firstWith((e) => e.values, index);
+    if (sameValues < index) problems.push({ path: [index, 'values'], problem: `"${environment.values}" is already environments[${sameValues}]'s values file; each environment records its own release` });
+    const sameApp = firstWith((e) => e.argocd.application, index);
+    if (sameApp < index) problems.push({ path: [index, 'argocd', 'application'], problem: `Argo CD application "${environment.argocd.application}" already deploys environments[${sameApp}]` });
+    if (environment.promotion === 'auto' && environment.approval) problems.push({ path: [index, 'approval'], problem: 'is set, but promotion is auto: nothing would ask for it (use promotion: approval)' });
+    const checks = environment.verify?.checks ?? [];
+    checks.forEach((check, checkIndex) => {
+      const first = checks.findIndex((other) => other.name === check.name);
+      if (first < checkIndex) problems.push({ path: [index, 'verify', 'checks', checkIndex, 'name'], problem: `duplicate check name "${check.name}" (also checks[${first}])` });
+    });
+  });
+  return problems;
+}
+
+export const EnvironmentsConfig = z
+  .array(EnvironmentConfig)
+  .min(1, 'at least one environment (leave the key out for the single implicit environment)')
+  .superRefine((environments, ctx) => {
+    for (const { path, problem } of crossEntryProblems(environments)) ctx.addIssue({ code: 'custom', message: problem, path });
+  });
+
+export type EnvironmentsConfig = z.infer<typeof EnvironmentsConfig>;
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
+export type VerifyCheckConfig = z.infer<typeof VerifyCheckConfig>;
+
+function fieldPath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : `${out}.${String(key)}`), prefix);
+}
+
+/**
+ * Every problem of a pipeline's `environments` value (not just the first), each with its full
+ * field path under `pipelinePath` (e.g. `pipelines[0]`): the schema's (types, unknown keys,
+ * durations, exactly one of max/min, queries that do not parse) and the cross-entry ones.
+ * An empty list means it loads.
+ */
+export function validateEnvironments(environments: unknown, pipelinePath: string): ConfigProblem[] {
+  const prefix = `${pipelinePath}.environments`;
+  if (environments === undefined) return [];
+  const result = EnvironmentsConfig.safeParse(environments);
+  if (result.success) return [];
+  return result.error.issues.map((issue) => ({ field: fieldPath(prefix, issue.path), problem: issue.message }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resolved environments
+
+/** Approval settings of one environment; each key already falls back to the pipeline's `approval`. The Slack env vars (`SLACK_CHANNEL`, `SLACK_APPROVERS`) remain the last fallback, as for the run's approval. */
+export type EnvironmentApproval = z.infer<typeof EnvironmentApprovalConfig>;
+
+export type VerifyCheck = { name: string; query: string } & ({ max: number; min?: undefined } | { min: number; max?: undefined });
+
+export type Environment = {
+  name: string;
+  promotion: 'auto' | 'approval';
+  /** Only meaningful for `promotion: approval`. */
+  approval: EnvironmentApproval;
+  /** The environment's Argo CD Application; undefined only for the implicit environment of a pipeline without `deploy.argocd`. */
+  argocd?: { application: string };
+  /** Values file inside the chart directory. */
+  values: string;
+  verify?: {
+    /** `verify.prometheus.url`, else `PROMETHEUS_URL`; undefined when neither is set (verification then fails closed, saying so). */
+    prometheusUrl?: string;
+    forSeconds: number;
+    checks: VerifyCheck[];
+  };
+  /** True for the one environment of a pipeline without `environments`. */
+  implicit: boolean;
+};
+
+/** The name of the single environment of a pipeline without `environments`. */
+export const IMPLICIT_ENVIRONMENT = 'default';
+
+/** The parts of a pipeline this module reads (the shape of `shared/config`'s `Pipeline`). */
+export type PipelineEnvironmentsInput = {
+  approval?: EnvironmentApproval;
+  chart?: { valuesFile?: string };
+  deploy?: { argocd?: { application: string } };
+  environments?: EnvironmentsConfig;
+};
+
+/**
+ * A pipeline's environments, in promotion order, with defaults applied. A pipeline without
+ * `environments` has one implicit environment named `default` that behaves as today: it is
+ * deployed after the run's own approval (`promotion: approval`, the pipeline's approval), by
+ * the pipeline's `deploy.argocd.application`, from the chart's `chart.valuesFile`
+ * (default `values.yaml`), without verification. "default" rather than the pipeline's name
+ * so that `baton rollback shop --env default` and the `--json` summary read the same for
+ * every pipeline.
+ */
+export function environmentsOf(pipeline: PipelineEnvironmentsInput, env: { PROMETHEUS_URL?: string } = process.env): Environment[] {
+  const pipelineApproval = pipeline.approval ?? {};
+  if (!pipeline.environments?.length) {
+    const application = pipeline.deploy?.argocd?.application;
+    return [
+      {
+        name: IMPLICIT_ENVIRONMENT,
+        promotion: 'approval',
+        approval: { ...pipelineApproval },
+        ...(application ? { argocd: { application } } : {}),
+        values: pipeline.chart?.valuesFile ?? 'values.yaml',
+        implicit: true,
+      },
+    ];
+  }
+  return pipeline.environments.map((environment) => {
+    const approval: EnvironmentApproval = { ...pipelineApproval };
+    for (const [key, value] of Object.entries(environment.approval ?? {})) if (value !== undefined) (approval as Record<string, unknown>)[key] = value;
+    const verify = environment.verify;
+    const prometheusUrl = verify?.prometheus?.url ?? (env.PROMETHEUS_URL || undefined);
+    return {
+      name: environment.name,
+      promotion: environment.promotion,
+      approval,
+      argocd: { application: environment.argocd.application },
+      values: environment.values,
+      ...(verify
+        ? {
+            verify: {
+              ...(prometheusUrl ? { prometheusUrl } : {}),
+              forSeconds: parseDuration(verify.for)!,
+              checks: verify.checks.map((check) => (check.max !== undefined ? { name: check.name, query: check.query, max: check.max } : { name: check.name, query: check.query, min: check.min! })),
+            },
+          }
+        : {}),
+      implicit: false,
+    };
+  });
+}

@@ -1,0 +1,121 @@
+import type { BuiltImage, Decider, SavedPlan } from '../contracts/index.js';
+import type { DocStore } from './docStore.js';
+import { docId } from './docStore.js';
+
+/** What a person was asked to approve, and where the question is. One per run. */
+export type ApprovalRecord = {
+  runId: string;
+  pipeline: string;
+  /** Commit the images were built from. */
+  sha: string;
+  /** The run's order (`RunOrder`). */
+  order: string;
+  /**
+   * `posting`: one delivery holds the lease and is posting to Slack; `waiting`: the question
+   * is out; `decided`: closed (approved, rejected, expired or superseded).
+   */
+  status: 'posting' | 'waiting' | 'decided';
+  /** While `posting`: until when the lease holder may post before another delivery takes over. */
+  leaseUntil?: string;
+  /** The images the message showed, with their digests: what a decision is bound to. */
+  images: BuiltImage[];
+  /** Terraform runs: the saved plan the message showed. */
+  plan?: SavedPlan;
+  /** Slack channel and message ts; empty when Slack is not configured (CLI/Jenkins decide). */
+  channel: string;
+  ts: string;
+  requestedAt: string;
+  expiresAt: string;
+  decision?: DecisionRecord;
+};
+
+export type ClosingDecision = 'approved' | 'rejected' | 'expired' | 'superseded';
+
+/** The once-only decision (the `decision:<runId>` claim holds the same fields). */
+export type DecisionRecord = {
+  runId: string;
+  decision: ClosingDecision;
+  decidedBy: Decider;
+  decidedAt: string;
+  reason?: string;
+};
+
+export type LeaseResult = { state: 'acquired' } | { state: 'in-progress' } | { state: 'done'; record: ApprovalRecord };
+
+/**
+ * Approval requests, `approvals/<runId>`: one per run. The undecided ones are found by their
+ * status through an index, so the expiry sweep reads only those.
+ */
+export class ApprovalRecords {
+  constructor(private readonly store: DocStore) {}
+
+  private path(runId: string): string {
+    return `approvals/${docId(runId)}`;
+  }
+
+  get(runId: string): Promise<ApprovalRecord | undefined> {
+    return this.store.get<ApprovalRecord>(this.path(runId));
+  }
+
+  /**
+   * Takes the right to post a run's approval request. The first delivery creates the record
+   * (a create-if-absent write); a later one gets `done`, or `in-progress` while the holder's
+   * lease runs. A holder that died mid-post leaves an expired lease, which the next delivery
+   * takes over, so a crash never leaves a run without its question.
+   */
+  async beginRequest(base: Pick<ApprovalRecord, 'runId' | 'pipeline' | 'sha' | 'order'>, now: Date, leaseMs: number): Promise<LeaseResult> {
+    const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
+    const fresh: ApprovalRecord = {
+      ...base,
+      status: 'posting',
+      leaseUntil,
+      images: [],
+      channel: '',
+      ts: '',
+      requestedAt: now.toISOString(),
+      expiresAt: now.toISOString(),
+    };
+    if (await this.store.create(this.path(base.runId), fresh)) return { state: 'acquired' };
+    let taken = false;
+    const { doc } = await this.store.update<ApprovalRecord>(this.path(base.runId), (current) => {
+      taken = false;
+      if (!current) {
+        taken = true;
+        return fresh;
+      }
+      if (current.status !== 'posting' || Date.parse(current.leaseUntil ?? '') > now.getTime()) return undefined;
+      taken = true;
+      return { ...current, leaseUntil };
+    });
+    if (taken) return { state: 'acquired' };
+    return doc && doc.status !== 'posting' ? { state: 'done', record: doc } : { state: 'in-progress' };
+  }
+
+  /** Gives the lease back after a failed post, so the bus's retry can post. */
+  async abandonRequest(runId: string): Promise<void> {
+    await this.store.update<ApprovalRecord>(this.path(runId), (current) => (current?.status === 'posting' ? { ...current, leaseUntil: new Date(0).toISOString() } : undefined));
+  }
+
+  /** Records the posted question and opens it for deciders and the expiry sweep. */
+  async completeRequest(runId: string, fields: Pick<ApprovalRecord, 'images' | 'plan' | 'channel' | 'ts' | 'requestedAt' | 'expiresAt'>): Promise<ApprovalRecord | undefined> {
+    const { doc } = await this.store.update<ApprovalRecord>(this.path(runId), (current) => {
+      if (!current || current.status !== 'posting') return undefined;
+      const { leaseUntil: _lease, ...rest } = current;
+      return { ...rest, ...fields, status: 'waiting' };
+    });
+    return doc;
+  }
+
+  /** Closes the request with its decision. */
+  async markDecided(decision: DecisionRecord): Promise<ApprovalRecord | undefined> {
+    const { doc } = await this.store.update<ApprovalRecord>(this.path(decision.runId), (current) =>
+      current && current.status !== 'decided' ? { ...current, status: 'decided', decision } : undefined,
+    );
+    return doc;
+  }
+
+  /** Undecided requests (at most `limit`): what the expiry sweep looks at. */
+  listWaiting(limit = 500): Promise<ApprovalRecord[]> {
+    return this.store.query<ApprovalRecord>('approvals', { where: { status: 'waiting' }, limit });
+  }
+}

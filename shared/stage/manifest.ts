@@ -1,0 +1,62 @@
+import type { Pipeline } from '../config/pipelineConfig.js';
+import type { TopicName } from '../contracts/topics.js';
+import type { RunRecord, StagePlan } from '../ledger/runRecord.js';
+import type { AnyStage, AnyTopicStage, PipelineKind } from './declaration.js';
+import { isTopicStage } from './declaration.js';
+
+/**
+ * What the generic machinery reads off the list of stages (`functions/stages.ts`): the ledger's
+ * stage order per pipeline kind, which stages consume a topic, and how long a run may stay in
+ * each ledger stage. Built once from the list; nothing here is written by hand elsewhere.
+ */
+export type Manifest = {
+  readonly stages: readonly AnyStage[];
+  /** The ledger stages a run goes through, in order. */
+  readonly plan: StagePlan;
+  /** The ledger stages in order, over every kind (the timeline's columns). */
+  readonly ledgerStages: readonly string[];
+  /** The topic stages triggered by `topic` that serve runs of `kind`. */
+  consumers(topic: string, kind: PipelineKind): readonly AnyTopicStage[];
+  /** How long a run may stay in `ledgerStage` before the reconciler fails it. */
+  stuckAfterSeconds(ledgerStage: string, pipeline: Pipeline | undefined): number;
+  find(name: string): AnyStage | undefined;
+};
+
+/** Pub/Sub's retries of one message, at most: Terraform's maximum backoff between the declared attempts. */
+const MAX_BACKOFF_SECONDS = 600;
+
+export function manifestOf(stages: readonly AnyStage[]): Manifest {
+  const names = new Set<string>();
+  for (const stage of stages) {
+    if (names.has(stage.name)) throw new Error(`stage ${stage.name} is declared twice`);
+    names.add(stage.name);
+  }
+  const ledgerStages = [...new Set(stages.flatMap((stage) => (stage.ledgerStage ? [stage.ledgerStage] : [])))];
+  const servesKind = (stage: AnyStage, kind: PipelineKind) => !stage.kinds || stage.kinds.includes(kind);
+  const byKind = new Map<PipelineKind, string[]>(
+    (['app', 'terraform'] as const).map((kind) => [kind, ledgerStages.filter((ledgerStage) => stages.some((stage) => stage.ledgerStage === ledgerStage && servesKind(stage, kind)))]),
+  );
+  const plan: StagePlan = (run: Pick<RunRecord, 'kind'>) => byKind.get(run.kind) ?? ledgerStages;
+  return {
+    stages,
+    plan,
+    ledgerStages,
+    consumers: (topic, kind) => stages.filter((stage): stage is AnyTopicStage => isTopicStage(stage) && (stage.trigger.topics as readonly string[]).includes(topic) && servesKind(stage, kind)),
+    stuckAfterSeconds(ledgerStage, pipeline) {
+      const owners = stages.filter((stage) => stage.ledgerStage === ledgerStage);
+      const limits = owners.map((stage) => {
+        if (typeof stage.stuckAfterSeconds === 'function') return stage.stuckAfterSeconds(pipeline);
+        if (typeof stage.stuckAfterSeconds === 'number') return stage.stuckAfterSeconds;
+        const attempts = isTopicStage(stage) ? stage.maxDeliveryAttempts : 1;
+        return attempts * (stage.timeoutSeconds + MAX_BACKOFF_SECONDS);
+      });
+      return limits.length ? Math.max(...limits) : Number.POSITIVE_INFINITY;
+    },
+    find: (name) => stages.find((stage) => stage.name === name),
+  };
+}
+
+/** The topics a list of stages is triggered by. */
+export function triggerTopics(stages: readonly AnyStage[]): TopicName[] {
+  return [...new Set(stages.flatMap((stage) => (isTopicStage(stage) ? [...stage.trigger.topics] : [])))];
+}

@@ -1,0 +1,72 @@
+import type { Bus } from '../bus/bus.js';
+import type { BatonTopic, EventInput, EventOf, TopicName } from '../contracts/index.js';
+import { makeEvent } from '../contracts/index.js';
+import type { OutboxEntry } from '../ledger/runRecord.js';
+import type { Logger } from '../log/logger.js';
+
+/** An event ready for a run's outbox: validated, with its key. */
+export type OutboxItem<T extends BatonTopic = BatonTopic> = { key: string; topic: T; event: EventOf<T> };
+
+/** The message attribute that names an event's outbox entry, so its consumer can mark it handled. */
+export const OUTBOX_KEY_ATTRIBUTE = 'outbox_key';
+
+/**
+ * A stage's publisher, typed to the topics it declares: `event()` of another topic does not
+ * compile, and is refused at run time too (a declaration read as data, e.g. by a test, cannot
+ * be bypassed). Events are first written to the run's outbox by the caller, in the same write as
+ * the change they announce; `send()` then publishes them, and a failure is left to the
+ * reconciler, which publishes every unhandled outbox entry again.
+ */
+export class Publisher<P extends TopicName> {
+  constructor(
+    private readonly stage: string,
+    private readonly declared: readonly P[],
+    private readonly bus: () => Bus,
+    private readonly log: Logger,
+  ) {}
+
+  /** Builds and validates an event of a declared topic. */
+  event<T extends Extract<P, BatonTopic>>(topic: T, input: EventInput<T>, key: string = topic): OutboxItem<T> {
+    this.check(topic);
+    return { key, topic, event: makeEvent(topic, input) as EventOf<T> };
+  }
+
+  /** Publishes outbox items; resolves with the keys that could not be published (logged, left for the reconciler). */
+  async send(items: ReadonlyArray<OutboxItem<Extract<P, BatonTopic>>>): Promise<string[]> {
+    const failed: string[] = [];
+    for (const item of items) {
+      this.check(item.topic);
+      try {
+        await publishOutboxEntry(this.bus(), item.key, { topic: item.topic, event: item.event });
+      } catch (error) {
+        failed.push(item.key);
+        this.log.warn('failed to publish an event; it stays in the outbox for the reconciler', { stage: this.stage, topic: item.topic, key: item.key, runId: item.event.runId, error });
+      }
+    }
+    return failed;
+  }
+
+  /** Publishes an outbox entry again, as it was written (the reconciler). */
+  async republish(key: string, entry: Pick<OutboxEntry, 'topic' | 'event'>): Promise<string> {
+    this.check(entry.topic);
+    return publishOutboxEntry(this.bus(), key, entry);
+  }
+
+  /** Publishes raw bytes on a declared topic that is not baton's own (the reconciler re-announcing a build on `cloud-builds`). */
+  async raw(topic: P, data: Buffer, attributes: Record<string, string>): Promise<string> {
+    this.check(topic);
+    return this.bus().publish(topic, data, attributes);
+  }
+
+  private check(topic: string): void {
+    if (!(this.declared as readonly string[]).includes(topic)) {
+      throw new Error(`stage ${this.stage} may not publish ${topic}: its declaration lists ${this.declared.join(', ') || 'no topics'}`);
+    }
+  }
+}
+
+/** Publishes one outbox entry: the event as JSON, with the attributes every baton message carries. */
+export async function publishOutboxEntry(bus: Bus, key: string, entry: Pick<OutboxEntry, 'topic' | 'event'>): Promise<string> {
+  const runId = String(entry.event.runId);
+  return bus.publish(entry.topic, Buffer.from(JSON.stringify(entry.event)), { type: entry.topic, run_id: runId, [OUTBOX_KEY_ATTRIBUTE]: key });
+}
