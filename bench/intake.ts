@@ -111,21 +111,22 @@ async function timeChild(args: string[], env: NodeJS.ProcessEnv): Promise<number
 }
 
 /** Spawns functions-framework for a target and measures spawn → first HTTP response. */
-async function firstResponse(target: string, kind: 'http' | 'topic', env: NodeJS.ProcessEnv, port: number, source?: string): Promise<number> {
+async function firstResponse(target: string, kind: 'http' | 'topic' | 'schedule', env: NodeJS.ProcessEnv, port: number, source?: string): Promise<number> {
   const started = performance.now();
   const args = [`--target=${target}`, `--port=${port}`, ...(kind === 'topic' ? ['--signature-type=cloudevent'] : []), ...(source ? [`--source=${source}`] : [])];
   const child = spawn(process.execPath, ['node_modules/@google-cloud/functions-framework/build/src/main.js', ...args], {
     env,
     stdio: 'ignore',
   });
-  // A request every target answers without touching a cloud SDK: an unsigned webhook (401), or
-  // a Pub/Sub push whose data breaks the contract (logged and acked).
+  // A request every target answers without touching a cloud SDK: an unsigned webhook (401), a
+  // Pub/Sub push whose data breaks the contract (logged and acked), or a GET to a scheduled stage
+  // (405; its POSTed tick reads the ledger, so its first answer includes loading Firestore).
   const payload = kind === 'http' ? '{}' : JSON.stringify({ subscription: 'projects/p/subscriptions/s', message: { data: Buffer.from('{}').toString('base64'), messageId: '1', attributes: {} } });
   const headers = kind === 'http' ? { 'content-type': 'application/json', 'x-github-event': 'push' } : { 'content-type': 'application/json' };
   try {
     for (;;) {
       const ok = await new Promise<boolean>((resolve) => {
-        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers }, (res) => {
+        const req = request({ host: '127.0.0.1', port, method: kind === 'schedule' ? 'GET' : 'POST', path: '/', headers }, (res) => {
           res.resume();
           res.on('end', () => resolve(true));
         });
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
   console.log(`time to first response under functions-framework (spawn to first answer, median of 3); floor: a one-line function, ${fmt(floor, 0)} ms:`);
   for (const { name, trigger } of STAGES as readonly AnyStage[]) {
     const times: number[] = [];
-    for (let i = 0; i < 3; i++) times.push(await firstResponse(name, trigger.kind === 'topic' ? 'topic' : 'http', env, port++));
+    for (let i = 0; i < 3; i++) times.push(await firstResponse(name, trigger.kind, env, port++));
     console.log(`  ${name.padEnd(17)} ${fmt(median(times), 0).padStart(5)} ms   baton's own share ${fmt(median(times) - floor, 0).padStart(4)} ms (target <= 250 ms)`);
   }
   await onDisk.ledger().close();

@@ -12,14 +12,21 @@ import type { Doc, DocIndex, DocQuery, DocStore, Updater } from './docStore.js';
 const require = createRequire(import.meta.url);
 
 /**
- * The embedded runtime's document store. Writes run in `BEGIN IMMEDIATE` transactions, so a
- * second process on the same file (`baton approve` beside `baton dev`) serialises with this one.
+ * The embedded runtime's document store. Operations are group-committed: every operation asked
+ * for while the previous batch ran goes into one `BEGIN IMMEDIATE` transaction, each under a
+ * savepoint of its own (one failing leaves the others), and resolves once that transaction has
+ * committed. A burst of webhooks therefore costs one commit per batch instead of one or two per
+ * push, and a second process on the same file (`baton approve` beside `baton dev`) serialises
+ * with this one.
  */
 export class SqliteDocStore implements DocStore {
   private readonly db: DatabaseSyncType;
   private readonly statements = new Map<string, ReturnType<DatabaseSyncType['prepare']>>();
-  /** Serialises transactions of this process: node:sqlite is synchronous, but `transact` awaits. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Operations waiting for the next batch, and the batch being flushed. */
+  private pending: Array<{ run: () => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
+  /** The partial indexes' collections: a query on one of them names it literally, so SQLite can use them. */
+  private readonly indexed = new Set<string>();
 
   constructor(file: string, indexes: readonly DocIndex[] = []) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -40,10 +47,13 @@ export class SqliteDocStore implements DocStore {
     `);
     // Expression indexes over the JSON body: a query's ORDER BY and WHERE use exactly these
     // expressions, so SQLite walks the index instead of reading every document.
+    // Partial, so that only documents of the indexed collection pay for the index on a write.
     for (const index of indexes) {
       const name = `docs_${index.collection}_${index.fields.map((f) => f.field).join('_')}`.replace(/[^A-Za-z0-9_]/g, '_');
-      const columns = index.fields.map((f) => `${jsonField(f.field)} ${f.direction === 'desc' ? 'DESC' : 'ASC'}`).join(', ');
-      this.db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON docs (collection, ${columns})`);
+      // The collection leads the columns too: without it the planner prefers the primary key and sorts.
+      const columns = ['collection', ...index.fields.map((f) => `${jsonField(f.field)} ${f.direction === 'desc' ? 'DESC' : 'ASC'}`)].join(', ');
+      this.db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON docs (${columns}) WHERE collection = ${literal(index.collection)}`);
+      this.indexed.add(index.collection);
     }
   }
 
@@ -72,17 +82,11 @@ export class SqliteDocStore implements DocStore {
   update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }> {
     return this.exclusive(() => {
       const { collection, id } = splitPath(path);
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const current = this.read<T>(collection, id);
-        const next = update(current === undefined ? undefined : structuredClone(current));
-        if (next !== undefined) this.write(collection, id, next);
-        this.db.exec('COMMIT');
-        return next === undefined ? { doc: current, changed: false } : { doc: next, changed: true };
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
-      }
+      const current = this.read<T>(collection, id);
+      // The read is fresh (JSON.parse), so the updater may change it in place.
+      const next = update(current);
+      if (next !== undefined) this.write(collection, id, next);
+      return next === undefined ? { doc: current, changed: false } : { doc: next, changed: true };
     });
   }
 
@@ -103,29 +107,74 @@ export class SqliteDocStore implements DocStore {
 
   query<T extends Doc>(collectionPath: string, query: DocQuery): Promise<T[]> {
     return this.exclusive(() => {
-      const where = Object.entries(query.where ?? {});
-      const conditions = ['collection = ?', ...where.map(([field]) => `${jsonField(field)} = ?`)];
-      const order = query.orderBy ? ` ORDER BY ${jsonField(query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}` : '';
-      const text = `SELECT body FROM docs WHERE ${conditions.join(' AND ')}${order} LIMIT ?`;
-      const values = where.map(([, value]) => (typeof value === 'boolean' ? (value ? 1 : 0) : value));
-      const rows = this.sql(text).all(collectionPath, ...values, query.limit) as Array<{ body: string }>;
+      const { text, values } = querySql(collectionPath, query);
+      const rows = this.sql(text).all(...values) as Array<{ body: string }>;
       return rows.map((row) => JSON.parse(row.body) as T);
     });
   }
 
+  /** SQLite's plan for a query, as `query` would run it: what tests read to prove the indexes are used. */
+  queryPlan(collectionPath: string, query: DocQuery): string {
+    const { text, values } = querySql(collectionPath, query);
+    const rows = this.db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...values) as Array<{ detail: string }>;
+    return rows.map((row) => row.detail).join('; ');
+  }
+
   async close(): Promise<void> {
-    await this.queue;
+    while (this.flushing || this.pending.length) await (this.flushing ?? Promise.resolve());
     if (this.db.isOpen) this.db.close();
   }
 
   /**
-   * Runs one operation at a time. node:sqlite calls are synchronous, but an update's caller awaits;
-   * the queue keeps this process's operations in order.
+   * Queues one operation for the next batch. node:sqlite is synchronous, so a batch runs to its
+   * commit without interleaving; operations keep the order they were asked in.
    */
-  private exclusive<T>(operation: () => T | Promise<T>): Promise<T> {
-    const result = this.queue.then(operation);
-    this.queue = result.catch(() => undefined);
-    return result;
+  private exclusive<T>(operation: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run: operation, resolve: resolve as (value: unknown) => void, reject });
+      this.flushing ??= new Promise<void>((done) => setImmediate(() => done(this.flush())));
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      this.sql('BEGIN IMMEDIATE').run();
+      try {
+        // No savepoint per operation: each one writes with at most one statement, after its reads
+        // and its updater, and SQLite undoes a failed statement by itself. Only an error that
+        // ends the whole transaction (disk full, I/O) fails the batch, below.
+        for (const operation of batch) {
+          try {
+            results.push({ ok: true, value: operation.run() });
+          } catch (error) {
+            if (!this.db.isTransaction) throw error;
+            results.push({ ok: false, error });
+          }
+        }
+        this.sql('COMMIT').run();
+      } catch (error) {
+        if (this.db.isTransaction) this.sql('ROLLBACK').run();
+        throw error;
+      }
+    } catch (error) {
+      // The batch did not commit (the file is locked past busy_timeout, the disk is full): all of it failed.
+      for (const operation of batch) operation.reject(error);
+      return this.next();
+    }
+    batch.forEach((operation, index) => {
+      const result = results[index]!;
+      if (result.ok) operation.resolve(result.value);
+      else operation.reject(result.error);
+    });
+    this.next();
+  }
+
+  /** Starts the next batch if operations arrived meanwhile. */
+  private next(): void {
+    this.flushing = this.pending.length ? new Promise<void>((done) => setImmediate(() => done(this.flush()))) : undefined;
   }
 
   /** Prepared once per statement text: preparing is a large share of a small write's cost. */
@@ -149,7 +198,21 @@ export class SqliteDocStore implements DocStore {
 }
 
 /** The SQL expression for a top-level JSON field; the same text in indexes and queries, so indexes are used. */
+function querySql(collectionPath: string, query: DocQuery): { text: string; values: Array<string | number | null> } {
+  const where = Object.entries(query.where ?? {});
+  // The collection literally, as the partial indexes' WHERE says it (a parameter would hide it from the planner).
+  const conditions = [`collection = ${literal(collectionPath)}`, ...where.map(([field]) => `${jsonField(field)} = ?`)];
+  const order = query.orderBy ? ` ORDER BY ${jsonField(query.orderBy.field)} ${query.orderBy.direction === 'desc' ? 'DESC' : 'ASC'}` : '';
+  const values = where.map(([, value]) => (typeof value === 'boolean' ? (value ? 1 : 0) : value));
+  return { text: `SELECT body FROM docs WHERE ${conditions.join(' AND ')}${order} LIMIT ?`, values: [...values, query.limit] };
+}
+
 function jsonField(field: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(field)) throw new Error(`invalid field name "${field}"`);
   return `json_extract(body, '$.${field}')`;
+}
+
+/** A string as an SQL literal (collection names come from code, but quote them all the same). */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }

@@ -125,10 +125,8 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
 
 test('SQLite answers the ledger’s queries from its indexes, not by reading every run', () => {
   const store = new SqliteDocStore(':memory:', LEDGER_INDEXES);
-  const db = (store as unknown as { db: { prepare(sql: string): { all(...args: unknown[]): Array<{ detail: string }> } } }).db;
-  const plan = (sql: string, ...args: unknown[]) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args).map((row) => row.detail).join('; ');
-  const newest = plan("SELECT body FROM docs WHERE collection = ? ORDER BY json_extract(body, '$.createdAt') DESC LIMIT ?", 'runs', 20);
-  const byPipeline = plan("SELECT body FROM docs WHERE collection = ? AND json_extract(body, '$.pipeline') = ? ORDER BY json_extract(body, '$.createdAt') DESC LIMIT ?", 'runs', 'shop', 20);
+  const newest = store.queryPlan('runs', { orderBy: { field: 'createdAt', direction: 'desc' }, limit: 20 });
+  const byPipeline = store.queryPlan('runs', { where: { pipeline: 'shop' }, orderBy: { field: 'createdAt', direction: 'desc' }, limit: 20 });
   expect(newest).toMatch(/USING INDEX docs_runs_createdAt/);
   expect(newest).not.toMatch(/TEMP B-TREE/);
   expect(byPipeline).toMatch(/USING INDEX docs_runs_pipeline_createdAt/);
