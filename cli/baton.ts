@@ -9,13 +9,14 @@ import { register as registerAwait } from './commands/await.js';
 import { register as registerBumpChart } from './commands/bumpChart.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerDev } from './commands/dev.js';
+import { register as registerEnvironments } from './commands/environments.js';
 import { register as registerRuns } from './commands/runs.js';
 
 const program = new Command('baton')
   .description('event-driven CI/CD for GKE: push, mirror, build, approve, chart bump, deploy')
   .showHelpAfterError();
 
-for (const register of [registerDemo, registerDev, registerRuns, registerApproval, registerAwait, registerBumpChart]) register(program);
+for (const register of [registerDemo, registerDev, registerRuns, registerApproval, registerEnvironments, registerAwait, registerBumpChart]) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`baton: ${error instanceof Error ? error.message : String(error)}\n`);

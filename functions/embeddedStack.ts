@@ -11,6 +11,7 @@ import { isLoopbackHost, localApprovalRoutes } from '../domain/approval/localRou
 import { decide } from '../domain/approval/decide.js';
 import { expireStale } from '../domain/approval/expiry.js';
 import { decideDepsFor } from '../domain/approval/runtimeDeps.js';
+import { operationDepsFor, runEnvironmentOperation } from '../domain/environments/operations.js';
 import { approvalCallback } from './approvalCallback/stage.js';
 import { MANIFEST } from './stages.js';
 
@@ -73,11 +74,13 @@ export async function startEmbeddedStack(runtime: Runtime, options: StackOptions
   const host = options.host ?? '127.0.0.1';
   // `baton approve|reject|expire` reach the in-process bus through these; only on loopback.
   if (isLoopbackHost(host) && manifest.find(approvalCallback.name)) {
-    const decideRuntime = stageRuntime<'approval-decided'>(runtime, approvalCallback, manifest);
+    const decideRuntime = stageRuntime<'approval-decided' | 'promotion-requested'>(runtime, approvalCallback, manifest);
+    const decideNow = (body: Parameters<typeof decide>[0]) => decide(body, decideDepsFor(decideRuntime, 'background'));
     routes.push(
       ...localApprovalRoutes({
-        decide: (body) => decide(body, decideDepsFor(decideRuntime, 'background')),
+        decide: decideNow,
         expire: () => expireStale(decideDepsFor(decideRuntime, 'background')),
+        environment: (operation) => runEnvironmentOperation(operation, operationDepsFor(decideRuntime, decideNow)),
       }),
     );
   }

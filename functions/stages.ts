@@ -8,7 +8,7 @@
 import { manifestOf } from '../shared/stage/manifest.js';
 import { approvalCallback } from './approvalCallback/stage.js';
 import { approvalExpiry } from './approvalExpiry/stage.js';
-import { approvalRequest } from './approvalRequest/stage.js';
+import { promotion } from './promotion/stage.js';
 import { buildStatus } from './buildStatus/stage.js';
 import { buildTrigger } from './buildTrigger/stage.js';
 import { chartBump } from './chartBump/stage.js';
@@ -16,6 +16,7 @@ import { deployWatch } from './deployWatch/stage.js';
 import { reconciler } from './reconciler/stage.js';
 import { repoMirror } from './repoMirror/stage.js';
 import { terraformApply } from './terraformApply/stage.js';
+import { verifyRelease } from './verifyRelease/stage.js';
 import { webhookIntake } from './webhookIntake/stage.js';
 
 export const STAGES = [
@@ -23,11 +24,12 @@ export const STAGES = [
   repoMirror,
   buildTrigger,
   buildStatus,
-  approvalRequest,
+  promotion,
   approvalCallback,
   approvalExpiry,
   chartBump,
   deployWatch,
+  verifyRelease,
   terraformApply,
   reconciler,
 ] as const;

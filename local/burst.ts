@@ -22,7 +22,9 @@ export type BurstOptions = {
 
 export type BurstResult = {
   sent: number;
+  /** New runs (202). */
   accepted: number;
+  /** Redeliveries of a run's push: answered as duplicates, or re-driven (202 `redriven`) when its event was not marked published yet; either way no new run. */
   duplicates: number;
   /** Answers with a status of 500 or more. */
   errors: number;
@@ -95,12 +97,12 @@ export async function burst(options: BurstOptions): Promise<BurstResult> {
           result.statuses[status] = (result.statuses[status] ?? 0) + 1;
           if (status >= 500) result.errors++;
           try {
-            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { runId?: string; duplicate?: boolean };
-            if (status === 202 && body.runId) {
+            const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { runId?: string; duplicate?: boolean; redriven?: boolean };
+            if (status === 202 && body.runId && !body.redriven) {
               result.accepted++;
               result.runIds.add(body.runId);
             }
-            if (body.duplicate) result.duplicates++;
+            if (body.duplicate || body.redriven) result.duplicates++;
           } catch {
             // not JSON: counted by status only
           }

@@ -13,6 +13,8 @@ export type AwaitRequest = {
   stage: AwaitStage;
   /** Build stage only: wait for this service's build (one Jenkins parallel branch). */
   service?: string;
+  /** A per-environment stage's environment (none: the implicit one). */
+  environment?: string;
   timeoutMs: number;
   /** How often the run ledger is read while waiting. */
   pollMs: number;
@@ -59,10 +61,10 @@ export type AwaitResult = {
  * there), the timeout, or an abort. The subscription is deleted on every way out.
  */
 export async function awaitStage(request: AwaitRequest, deps: AwaitDeps): Promise<AwaitResult> {
-  const { runId, stage, service } = request;
+  const { runId, stage, service, environment } = request;
   const { topic } = AWAIT_STAGES[stage]!;
   const note = deps.note ?? (() => undefined);
-  const watch = new StageWatch(stage, service);
+  const watch = new StageWatch(stage, service, environment);
 
   let settle!: (end: StageEnd | { outcome: 'timeout' | 'interrupted'; source: 'none'; summary: string }) => void;
   let fail!: (error: unknown) => void;
@@ -115,7 +117,7 @@ export async function awaitStage(request: AwaitRequest, deps: AwaitDeps): Promis
   const onAbort = () => settle({ outcome: 'interrupted', source: 'none', summary: `interrupted while waiting for ${stage}` });
   let subscription: Subscription | undefined;
   let removeUnattached: (() => Promise<void>) | undefined;
-  const name = deps.bus ? awaitSubscriptionName(runId, stage, service) : undefined;
+  const name = deps.bus ? awaitSubscriptionName(runId, environment ? `${stage}-${environment}` : stage, service) : undefined;
   try {
     if (request.signal?.aborted) onAbort();
     request.signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,3 +1,4 @@
+import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
 import { isTerminal } from '../../shared/contracts/index.js';
 import type { BuildFinished, BuildStatus, EventOf } from '../../shared/contracts/index.js';
 import type { RunRecord, ServiceBuild, StageRecord } from '../../shared/ledger/runLedger.js';
@@ -35,10 +36,13 @@ export class StageWatch {
   constructor(
     readonly stage: AwaitStage,
     readonly service?: string,
+    /** The environment of a per-environment stage (`--env prod` → `deploy:prod`); none for the implicit one. */
+    readonly environment?: string,
   ) {}
 
   get ledgerStage() {
-    return AWAIT_STAGES[this.stage]!.ledgerStage;
+    const base = AWAIT_STAGES[this.stage]!.ledgerStage;
+    return this.environment ? `${base}:${this.environment}` : base;
   }
 
   /** The stage's ledger record, when the run has been seen. */
@@ -48,6 +52,9 @@ export class StageWatch {
 
   /** Feeds one of this run's messages; returns the stage's end once it is known. */
   onEvent(event: EventOf<StageTopic>): StageEnd | undefined {
+    // Another environment's event of the same topic says nothing about this one.
+    const environment = (event as { environment?: string }).environment;
+    if (environment !== undefined && environment !== (this.environment ?? IMPLICIT_ENVIRONMENT)) return undefined;
     if (this.stage === 'build') {
       const build = event as BuildFinished;
       if (this.service !== undefined && build.service !== this.service) return undefined;

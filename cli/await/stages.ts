@@ -40,6 +40,8 @@ export function eventOutcome(event: EventOf<StageTopic>): StageOutcome {
       return event.decision === 'approved' ? 'succeeded' : 'failed';
     case 'deploy-finished':
       return event.status === 'synced' || event.status === 'skipped' ? 'succeeded' : 'failed';
+    case 'release-verified':
+      return event.verdict === 'passed' ? 'succeeded' : 'failed';
     default:
       return 'succeeded';
   }
@@ -60,6 +62,7 @@ export function ledgerOutcome(stage: AwaitStage, status: StageStatus, runEnded =
     case 'rejected':
     case 'expired':
     case 'superseded':
+    case 'rolled-back':
       return 'failed';
     default:
       return undefined;

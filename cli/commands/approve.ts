@@ -22,6 +22,8 @@ export const EXIT_REFUSED = 2;
 
 export type DecideCommandOptions = {
   runId: string;
+  /** The environment whose approval this is; none for a pipeline without environments. */
+  environment?: string;
   action: 'approve' | 'reject';
   as?: string;
   via?: 'cli' | 'jenkins';
@@ -42,11 +44,11 @@ export function defaultIdentity(via: 'cli' | 'jenkins', env: NodeJS.ProcessEnv):
   return env.BATON_DECIDER || userInfo().username || undefined;
 }
 
-async function closeRuntime(runtime: Runtime): Promise<void> {
+export async function closeRuntime(runtime: Runtime): Promise<void> {
   await Promise.allSettled([runtime.bus().close(), runtime.ledger().close()]);
 }
 
-async function postLocal<T>(env: NodeJS.ProcessEnv, path: string, body: unknown): Promise<T> {
+export async function postLocal<T>(env: NodeJS.ProcessEnv, path: string, body: unknown): Promise<T> {
   const url = `${devUrl(env)}${path}`;
   let response: Response;
   try {
@@ -71,7 +73,7 @@ export async function runDecision(options: DecideCommandOptions, env: NodeJS.Pro
   // `--as alice` and `--as cli:alice` name the same decider: the approvers list says `cli:alice`.
   const id = (options.as ?? defaultIdentity(via, env))?.replace(new RegExp(`^${via}:`), '');
   if (!id) throw new Error(`failed to ${options.action}: no decider identity; pass --as <${via === 'jenkins' ? 'jenkins user id' : 'name'}>`);
-  const body: LocalDecideBody = { runId: options.runId, action: options.action, decider: { id, name: id, via }, ...(options.reason ? { reason: options.reason } : {}) };
+  const body: LocalDecideBody = { runId: options.runId, ...(options.environment ? { environment: options.environment } : {}), action: options.action, decider: { id, name: id, via }, ...(options.reason ? { reason: options.reason } : {}) };
   const runtime = cliRuntime(env);
   let outcome: DecisionOutcome;
   if (runtime.mode === 'embedded') {
@@ -117,10 +119,11 @@ export function register(program: Command): void {
       .option('--as <identity>', 'who decides: a CLI name or Jenkins user id, matched against the approvers as cli:<id> or jenkins:<id>')
       .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
       .option('--reason <text>', 'why (kept with the decision)')
+      .option('--env <environment>', 'the environment the approval is for (a pipeline with environments)')
       .option('--json', 'print the outcome as JSON')
-      .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; json?: boolean }) => {
+      .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; env?: string; json?: boolean }) => {
         if (opts.via !== undefined && opts.via !== 'cli' && opts.via !== 'jenkins') throw new Error(`--via must be cli or jenkins, not ${opts.via}`);
-        process.exitCode = await runDecision({ runId, action, as: opts.as, via: opts.via as 'cli' | 'jenkins' | undefined, reason: opts.reason, json: opts.json });
+        process.exitCode = await runDecision({ runId, ...(opts.env ? { environment: opts.env } : {}), action, as: opts.as, via: opts.via as 'cli' | 'jenkins' | undefined, reason: opts.reason, json: opts.json });
       });
   }
   program

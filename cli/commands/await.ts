@@ -8,7 +8,7 @@ import { AWAIT_STAGES, EXIT, isAwaitStage } from '../await/stages.js';
 import { createAwaitSubscription, deleteAwaitSubscription } from '../await/subscription.js';
 import { cliRuntime } from '../cliRuntime.js';
 
-type AwaitOptions = { stage: string; service?: string; timeout?: string; poll: string; json?: boolean };
+type AwaitOptions = { stage: string; service?: string; env?: string; timeout?: string; poll: string; json?: boolean };
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -24,6 +24,7 @@ export function register(program: Command): void {
     .description('wait until one stage of a run ends; print its details and links (for Jenkins)')
     .requiredOption('--stage <stage>', `the stage: ${stages}`)
     .option('--service <name>', 'build stage only: wait for this service (default: every service of the run)')
+    .option('--env <environment>', "a per-environment stage's environment (approve, chart, deploy, verify); omit for a pipeline without environments")
     .option('--timeout <seconds>', `give up after this long (defaults: ${Object.entries(AWAIT_STAGES).map(([stage, spec]) => `${stage} ${spec.defaultTimeoutSeconds}`).join(', ')})`)
     .option('--poll <seconds>', 'how often to read the run ledger while waiting', '5')
     .option('--json', 'print the result (events, ledger record, exit code) as JSON')
@@ -80,7 +81,7 @@ async function runAwait(runId: string, options: AwaitOptions): Promise<number> {
   let code: number;
   try {
     const result = await awaitStage(
-      { runId, stage, ...(options.service ? { service: options.service } : {}), timeoutMs: timeoutSeconds * 1000, pollMs: pollSeconds * 1000, signal: controller.signal },
+      { runId, stage, ...(options.service ? { service: options.service } : {}), ...(options.env ? { environment: options.env } : {}), timeoutMs: timeoutSeconds * 1000, pollMs: pollSeconds * 1000, signal: controller.signal },
       deps,
     );
     code = exitCode(result, signalled);

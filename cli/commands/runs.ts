@@ -8,7 +8,8 @@ import { formatRuns, formatStatus } from '../runs/format.js';
  * `baton runs` (recent runs, newest first) and `baton status <runId>` (one run's stage
  * timeline), both read from the run ledger the CLI's runtime points at: Firestore deployed and
  * under the emulators, `baton dev`'s SQLite file otherwise. `--json` prints the ledger records;
- * the Jenkinsfile reads `services` from `baton status --json`.
+ * `baton status --json` adds `environments` (each one's status, release and verification); the
+ * Jenkinsfile reads `services` from it.
  */
 export function register(program: Command): void {
   program
@@ -39,7 +40,12 @@ export function register(program: Command): void {
           process.exitCode = 1;
           return;
         }
-        process.stdout.write(options.json ? `${JSON.stringify(run, null, 2)}\n` : formatStatus(run, new Date()));
+        if (options.json) {
+          const [{ runEnvironments }, { MANIFEST }] = await Promise.all([import('../../domain/environments/summary.js'), import('../../functions/stages.js')]);
+          process.stdout.write(`${JSON.stringify({ ...run, environments: await runEnvironments(run, MANIFEST, ledger) }, null, 2)}\n`);
+        } else {
+          process.stdout.write(formatStatus(run, new Date()));
+        }
       });
     });
 }

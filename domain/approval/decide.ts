@@ -1,5 +1,7 @@
 import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalDecided, Decider } from '../../shared/contracts/index.js';
+import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
+import { outboxKey } from '../environments/keys.js';
 import type { ApprovalRecord, ClosingDecision, DecisionRecord } from '../../shared/ledger/approvals.js';
 import type { RunLedger, RunRecord, StageStatus } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
@@ -35,6 +37,8 @@ export type DecideDeps = {
 
 export type DecisionRequest = {
   runId: string;
+  /** The environment whose approval this decides. Default the implicit one. */
+  environment?: string;
   action: ApprovalAction;
   decider: Decider;
   /**
@@ -85,6 +89,7 @@ export async function decide(request: DecisionRequest, deps: DecideDeps): Promis
 
 async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<DecisionOutcome> {
   const { runId, decider } = request;
+  const environment = request.environment ?? IMPLICIT_ENVIRONMENT;
   const now = deps.now();
   const approvals = deps.ledger.approvals;
   if (decider.via === 'system') return { outcome: 'not-allowed', message: 'system decisions are made only by the expiry sweep' };
@@ -92,20 +97,22 @@ async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<Dec
   const run = await deps.ledger.getRun(runId);
   if (!run) return { outcome: 'unknown-run', message: `run ${runId} is unknown` };
 
-  const settings = approvalSettings(deps.config, run.pipeline, deps.env);
+  const settings = approvalSettings(deps.config, run.pipeline, deps.env, environment);
+  const where = environment === IMPLICIT_ENVIRONMENT ? '' : ` to ${environment}`;
   if (!isApprover(settings.approvers, decider)) {
-    return { outcome: 'not-allowed', message: `you are not allowed to approve or reject ${run.pipeline} runs` };
+    return { outcome: 'not-allowed', message: `you are not allowed to approve or reject ${run.pipeline} deploys${where}` };
   }
 
-  if (run.decision) return alreadyDecided(run.decision);
-  const record = await approvals.get(runId);
-  if (!record || record.status === 'posting' || run.status !== 'running') return { outcome: 'not-awaiting-approval', message: `run ${runId} is not awaiting approval${run.status !== 'running' ? ` (it has ${run.status})` : ''}` };
+  const existing = run.decisions?.[environment];
+  if (existing) return alreadyDecided(existing);
+  const record = await approvals.get(runId, environment);
+  if (!record || record.status === 'posting' || run.status !== 'running') return { outcome: 'not-awaiting-approval', message: `run ${runId} is not awaiting approval${where}${run.status !== 'running' ? ` (it has ${run.status})` : ''}` };
 
   if (request.token !== undefined || decider.via === 'slack') {
     const check = verifyToken(request.token ?? '', deps.tokenSecrets, {
       runId,
       action: request.action,
-      fingerprint: digestFingerprint(boundArtifacts(record.images, record.plan)),
+      fingerprint: digestFingerprint(boundArtifacts(record.images, record.plan, environment)),
       now,
     });
     // An expired token is handled below with the request's own expiry, which it mirrors.
@@ -120,7 +127,7 @@ async function evaluate(request: DecisionRequest, deps: DecideDeps): Promise<Dec
     return { outcome: 'expired', message: `the approval request for run ${runId} expired at ${record.expiresAt}` };
   }
 
-  const newer = await newerDeploy(run, record, deps.ledger);
+  const newer = await newerDeploy(run, record, environment, deps.ledger);
   if (newer) {
     const closed = await close(run, record, 'superseded', SYSTEM_DECIDER, deps, `service ${newer.service} already runs a newer deploy (${newer.deployedRun})`);
     if (!closed.won) return lost(runId, closed);
@@ -164,11 +171,12 @@ function alreadyDecided(existing: DecisionRecord): DecisionOutcome {
   };
 }
 
-/** A service of the run that a newer run has already deployed, if any. */
-async function newerDeploy(run: RunRecord, record: ApprovalRecord, ledger: RunLedger): Promise<{ service: string; deployedRun: string } | undefined> {
-  const services = record.images.length ? record.images.map((image) => image.service) : run.services;
+/** A service the run built that a newer run has already deployed to the environment, if any. */
+async function newerDeploy(run: RunRecord, record: ApprovalRecord, environment: string, ledger: RunLedger): Promise<{ service: string; deployedRun: string } | undefined> {
+  // Only what this run built: what it kept from an earlier release is older by definition.
+  const services = record.images.length ? record.images.filter((image) => !image.builtBy).map((image) => image.service) : run.services;
   for (const service of services) {
-    const deployed = await ledger.deployed(run.pipeline, service);
+    const deployed = await ledger.deployed(run.pipeline, service, environment);
     if (deployed && deployed.order > record.order) return { service, deployedRun: deployed.runId };
   }
   return undefined;
@@ -183,8 +191,10 @@ type Closed = { won: true; event?: ApprovalDecided } | { won: false; existing: D
  * process die before that, the expiry sweep finishes it, and the reconciler republishes the event.
  */
 async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDecision, decidedBy: Decider, deps: DecideDeps, reason?: string): Promise<Closed> {
+  const environment = record.environment ?? IMPLICIT_ENVIRONMENT;
   const value: DecisionRecord = {
     runId: run.runId,
+    ...(environment === IMPLICIT_ENVIRONMENT ? {} : { environment }),
     decision,
     decidedBy,
     decidedAt: deps.now().toISOString(),
@@ -193,9 +203,10 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDe
   const { run: after, applied } = await deps.record(run.runId, {
     status: STAGE_STATUS[decision],
     detail: `${decision}${decision === 'approved' || decision === 'rejected' ? ` by ${describe(decidedBy)}` : ''}${reason ? `: ${reason}` : ''}`,
-    when: (current) => current.decision === undefined,
+    environment,
+    when: (current) => current.decisions?.[environment] === undefined,
     update: (current) => {
-      current.decision = value;
+      current.decisions = { ...current.decisions, [environment]: value };
       return true;
     },
     // A superseded run deploys nothing, so it says nothing.
@@ -205,6 +216,7 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDe
         : [
             {
               topic: 'approval-decided',
+              key: outboxKey('approval-decided', environment),
               input: {
                 runId: record.runId,
                 pipeline: record.pipeline,
@@ -215,14 +227,16 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDe
                 sha: record.sha,
                 order: record.order,
                 ...(reason ? { reason } : {}),
+                environment,
+                kind: 'promotion',
               },
             },
           ],
   });
-  if (!applied) return { won: false, existing: after?.decision, status: after?.status };
+  if (!applied) return { won: false, existing: after?.decisions?.[environment], status: after?.status };
   crashPoint('approval:after-record');
   await finish(after ?? run, record, value, deps);
-  const event = after?.outbox['approval-decided']?.event as ApprovalDecided | undefined;
+  const event = after?.outbox[outboxKey('approval-decided', environment)]?.event as ApprovalDecided | undefined;
   return { won: true, ...(event ? { event } : {}) };
 }
 
@@ -235,10 +249,10 @@ export async function finish(run: RunRecord, record: ApprovalRecord, decision: D
 }
 
 /** Expires one request (the sweep's path): a no-op when it was decided meanwhile. */
-export async function expireRun(runId: string, deps: DecideDeps): Promise<'expired' | 'not-open'> {
+export async function expireRun(runId: string, deps: DecideDeps, environment: string = IMPLICIT_ENVIRONMENT): Promise<'expired' | 'not-open'> {
   const run = await deps.ledger.getRun(runId);
-  const record = await deps.ledger.approvals.get(runId);
-  if (!run || record?.status !== 'waiting' || run.decision) return 'not-open';
+  const record = await deps.ledger.approvals.get(runId, environment);
+  if (!run || record?.status !== 'waiting' || run.decisions?.[environment]) return 'not-open';
   const closed = await close(run, record, 'expired', SYSTEM_DECIDER, deps);
   return closed.won ? 'expired' : 'not-open';
 }

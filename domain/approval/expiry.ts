@@ -1,3 +1,4 @@
+import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
 import type { DecideDeps } from './decide.js';
 import { expireRun, finish } from './decide.js';
 
@@ -17,10 +18,12 @@ export async function expireStale(deps: DecideDeps): Promise<SweepResult> {
   for (const open of await deps.ledger.approvals.listWaiting()) {
     try {
       const run = await deps.ledger.getRun(open.runId);
-      if (run?.decision) {
-        await finish(run, open, run.decision, deps);
+      const environment = open.environment ?? IMPLICIT_ENVIRONMENT;
+      const decided = run?.decisions?.[environment];
+      if (run && decided) {
+        await finish(run, open, decided, deps);
         result.repaired.push(open.runId);
-      } else if (Date.parse(open.expiresAt) <= now && (await expireRun(open.runId, deps)) === 'expired') {
+      } else if (Date.parse(open.expiresAt) <= now && (await expireRun(open.runId, deps, environment)) === 'expired') {
         result.expired.push(open.runId);
       }
     } catch (error) {

@@ -3,6 +3,8 @@ import type { HttpTarget, Route } from '../../shared/adapters/http.js';
 import { Decider } from '../../shared/contracts/index.js';
 import type { DecisionOutcome } from './decide.js';
 import type { SweepResult } from './expiry.js';
+import { EnvironmentOperation } from '../environments/operations.js';
+import type { OperationResult } from '../environments/operations.js';
 
 /**
  * The embedded stack's loopback-only routes for `baton approve|reject|expire`. In the plain
@@ -12,9 +14,12 @@ import type { SweepResult } from './expiry.js';
  */
 export const LOCAL_DECIDE_PATH = '/_local/decide';
 export const LOCAL_EXPIRE_PATH = '/_local/expire';
+/** `baton promote|rollback|hold|release` (domain/environments/operations.ts). */
+export const LOCAL_ENVIRONMENT_PATH = '/_local/environment';
 
 export const LocalDecideBody = z.object({
   runId: z.string().min(1),
+  environment: z.string().min(1).optional(),
   action: z.enum(['approve', 'reject']),
   decider: Decider.extend({ via: z.enum(['cli', 'jenkins']) }),
   reason: z.string().optional(),
@@ -24,24 +29,34 @@ export type LocalDecideBody = z.infer<typeof LocalDecideBody>;
 export type LocalApprovalDeps = {
   decide: (request: LocalDecideBody) => Promise<DecisionOutcome>;
   expire: () => Promise<SweepResult>;
+  environment: (operation: EnvironmentOperation) => Promise<OperationResult>;
 };
+
+/** A JSON body checked against its schema: the value, or the 400 that says what is wrong. */
+function parseBody<T>(schema: z.ZodType<T>, raw: Buffer): { ok: true; value: T } | { ok: false; response: { status: number; body: { error: string } } } {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw.toString('utf8')));
+    if (parsed.success) return { ok: true, value: parsed.data };
+    return { ok: false, response: { status: 400, body: { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') } } };
+  } catch (error) {
+    return { ok: false, response: { status: 400, body: { error: `body is not JSON: ${(error as Error).message}` } } };
+  }
+}
 
 export function localApprovalRoutes(deps: LocalApprovalDeps): Route[] {
   const localDecide: HttpTarget = async (request) => {
-    let body: LocalDecideBody;
-    try {
-      const parsed = LocalDecideBody.safeParse(JSON.parse(request.rawBody.toString('utf8')));
-      if (!parsed.success) return { status: 400, body: { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') } };
-      body = parsed.data;
-    } catch (error) {
-      return { status: 400, body: { error: `body is not JSON: ${(error as Error).message}` } };
-    }
-    return { status: 200, body: await deps.decide(body) };
+    const body = parseBody(LocalDecideBody, request.rawBody);
+    return body.ok ? { status: 200, body: await deps.decide(body.value) } : body.response;
   };
   const localExpire: HttpTarget = async () => ({ status: 200, body: await deps.expire() });
+  const localEnvironment: HttpTarget = async (request) => {
+    const body = parseBody(EnvironmentOperation, request.rawBody);
+    return body.ok ? { status: 200, body: await deps.environment(body.value) } : body.response;
+  };
   return [
     { method: 'POST', path: LOCAL_DECIDE_PATH, target: localDecide },
     { method: 'POST', path: LOCAL_EXPIRE_PATH, target: localExpire },
+    { method: 'POST', path: LOCAL_ENVIRONMENT_PATH, target: localEnvironment },
   ];
 }
 

@@ -34,6 +34,10 @@ export type RunView = {
     detail?: string;
     planSummary?: PlanSummary;
   }>;
+  /** The environment a message is about, for a pipeline with environments (messages name it). */
+  environment?: string;
+  /** The release going there: the built images and those kept from the environment's last release. */
+  release?: Array<{ service: string; tag: string; digest: string; builtBy?: { runId: string } }>;
 };
 
 export function escapeMrkdwn(text: string): string {
@@ -78,6 +82,21 @@ function serviceLines(view: RunView): string {
     .join('\n');
 }
 
+/** The release an environment approval covers: what this run built, and what it keeps. */
+function releaseLines(view: RunView): string {
+  if (!view.release?.length) return serviceLines(view);
+  return view.release
+    .map((image) => `• *${escapeMrkdwn(image.service)}* \`${image.digest}\` (tag \`${escapeMrkdwn(image.tag)}\`)${image.builtBy ? ` · kept from run \`${escapeMrkdwn(image.builtBy.runId)}\`` : ' · built by this run'}`)
+    .join('\n');
+}
+
+/** "Deploy", or "Deploy to prod" for a pipeline with environments. */
+function deployWhat(view: RunView, bold = false): string {
+  if (view.kind === 'terraform') return 'Terraform apply';
+  if (!view.environment) return 'Deploy';
+  return `Deploy to ${bold ? `*${escapeMrkdwn(view.environment)}*` : view.environment}`;
+}
+
 function linksLine(view: RunView): string {
   return [view.compareUrl ? link(view.compareUrl, 'Compare changes') : undefined, `run \`${escapeMrkdwn(view.runId)}\``].filter(Boolean).join(' · ');
 }
@@ -89,13 +108,13 @@ function slackDate(iso: string): string {
 
 /** The question: what was built, and the two buttons carrying the signed tokens. */
 export function approvalRequestMessage(view: RunView, tokens: { approve: string; reject: string }, expiresAt: string): SlackMessage {
-  const what = view.kind === 'terraform' ? 'Terraform apply' : 'Deploy';
+  const what = deployWhat(view);
   return {
     text: `${what} approval needed: ${view.pipeline} ${view.branch} ${view.sha.slice(0, 7)} (run ${view.runId})`,
     blocks: [
-      section(`*${what} approval needed* for *${escapeMrkdwn(view.pipeline)}*`),
+      section(`*${deployWhat(view, true)} approval needed* for *${escapeMrkdwn(view.pipeline)}*`),
       runFacts(view),
-      section(`*Images*\n${serviceLines(view)}`),
+      section(`*${view.release?.length ? 'Release' : 'Images'}*\n${releaseLines(view)}`),
       context(`${linksLine(view)} · expires ${slackDate(expiresAt)}`),
       {
         type: 'actions',
@@ -156,8 +175,37 @@ export function decidedMessage(
   const by = decision.decision === 'approved' || decision.decision === 'rejected' ? ` by ${deciderText(decision.decidedBy)}` : '';
   const reason = decision.reason ? `: ${escapeMrkdwn(decision.reason.slice(0, 300))}` : '';
   const line = `${OUTCOME_TEXT[decision.decision]}${by} at ${slackDate(decision.decidedAt)}${reason}`;
+  const where = view.environment ? ` to ${view.environment}` : '';
   return {
-    text: `${view.pipeline} run ${view.runId}: ${decision.decision}${by ? ` by ${decision.decidedBy.name ?? decision.decidedBy.id}` : ''} at ${decision.decidedAt}`,
-    blocks: [section(`*${escapeMrkdwn(view.pipeline)}* run \`${escapeMrkdwn(view.runId)}\``), runFacts(view), section(`*Images*\n${serviceLines(view)}`), section(line), context(linksLine(view))],
+    text: `${view.pipeline} run ${view.runId}${where}: ${decision.decision}${by ? ` by ${decision.decidedBy.name ?? decision.decidedBy.id}` : ''} at ${decision.decidedAt}`,
+    blocks: [
+      section(`*${escapeMrkdwn(view.pipeline)}* run \`${escapeMrkdwn(view.runId)}\`${view.environment ? ` · ${deployWhat(view, true)}` : ''}`),
+      runFacts(view),
+      section(`*${view.release?.length ? 'Release' : 'Images'}*\n${releaseLines(view)}`),
+      section(line),
+      context(linksLine(view)),
+    ],
+  };
+}
+
+/** A check failed after a deploy: which one, with the value that failed it, and what baton did about it. */
+export function verificationFailedMessage(
+  view: RunView & { environment: string },
+  failure: { reason: string; checks: ReadonlyArray<{ name: string; ok: boolean; value: number | null; reason?: string; service?: string }>; rollback?: { runId: string; toRunId: string } },
+): SlackMessage {
+  const failed = failure.checks.filter((check) => !check.ok);
+  const lines = failed.map((check) => `• *${escapeMrkdwn(check.name)}*${check.service ? ` (${escapeMrkdwn(check.service)})` : ''}: ${escapeMrkdwn(check.reason ?? `value ${check.value}`)}`);
+  const action = failure.rollback
+    ? `Rolling ${escapeMrkdwn(view.environment)} back to run \`${escapeMrkdwn(failure.rollback.toRunId)}\`'s release (rollback run \`${escapeMrkdwn(failure.rollback.runId)}\`). Later environments are not promoted.`
+    : `There is no earlier release of ${escapeMrkdwn(view.environment)} to roll back to; it is left as it is. Later environments are not promoted.`;
+  return {
+    text: `Verification failed in ${view.environment}: ${view.pipeline} run ${view.runId} (${failed.map((check) => `${check.name}: ${check.reason ?? check.value}`).join('; ') || failure.reason})`,
+    blocks: [
+      section(`:rotating_light: *Verification failed in ${escapeMrkdwn(view.environment)}* for *${escapeMrkdwn(view.pipeline)}*`),
+      runFacts(view),
+      section(`*Failed checks*\n${lines.join('\n') || escapeMrkdwn(failure.reason)}`),
+      section(action),
+      context(linksLine(view)),
+    ],
   };
 }

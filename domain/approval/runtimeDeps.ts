@@ -54,12 +54,12 @@ export function tokenSecretsFor(runtime: Pick<Runtime, 'env' | 'service' | 'mode
 export function showDecisionInSlack(slack: SlackApi | undefined) {
   return async (record: ApprovalRecord, run: RunRecord, decision: DecisionRecord): Promise<void> => {
     if (!slack || !record.channel || !record.ts) return;
-    await slack.update(record.channel, record.ts, decidedMessage(runView(run), decision));
+    await slack.update(record.channel, record.ts, decidedMessage(runView(run, decision.environment), decision));
   };
 }
 
 /** `decide()`'s dependencies for a stage that records approval decisions (approvalCallback, approvalExpiry, the CLI acting as approvalCallback). */
-export function decideDepsFor(runtime: StageRuntime<'approval-decided'>, purpose: SlackPurpose = 'interactive'): DecideDeps {
+export function decideDepsFor(runtime: Omit<StageRuntime<'approval-decided'>, 'publisher'>, purpose: SlackPurpose = 'interactive'): DecideDeps {
   return runtime.service(`approval:decideDeps:${runtime.stage.name}:${purpose}`, () => ({
     ledger: runtime.ledger(),
     record: (runId, outcome) => runtime.record(runId, outcome),

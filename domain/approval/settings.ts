@@ -2,6 +2,8 @@ import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import type { RunView } from './messages.js';
+import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
+import { environmentsOf } from '../environments/config.js';
 
 export const DEFAULT_TTL_SECONDS = 86_400;
 
@@ -20,8 +22,10 @@ export function splitList(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-export function approvalSettings(config: BatonConfig, pipelineName: string, env: { SLACK_CHANNEL?: string; SLACK_APPROVERS?: string }): ApprovalSettings {
-  const approval = findPipeline(config, pipelineName)?.approval;
+/** The approval settings of one environment (default the implicit one): the environment's `approval`, else the pipeline's, else the Slack env vars. */
+export function approvalSettings(config: BatonConfig, pipelineName: string, env: { SLACK_CHANNEL?: string; SLACK_APPROVERS?: string }, environment: string = IMPLICIT_ENVIRONMENT): ApprovalSettings {
+  const pipeline = findPipeline(config, pipelineName);
+  const approval = pipeline ? (environmentsOf(pipeline).find((candidate) => candidate.name === environment)?.approval ?? pipeline.approval) : undefined;
   return {
     channel: approval?.channel ?? (env.SLACK_CHANNEL || undefined),
     approvers: approval?.approvers ?? splitList(env.SLACK_APPROVERS),
@@ -31,9 +35,10 @@ export function approvalSettings(config: BatonConfig, pipelineName: string, env:
 }
 
 
-/** What the messages show of a run. */
-export function runView(run: RunRecord): RunView {
+/** What the messages show of a run; with an environment other than the implicit one, they name it and show the run's release. */
+export function runView(run: RunRecord, environment: string = IMPLICIT_ENVIRONMENT): RunView {
   return {
+    ...(environment !== IMPLICIT_ENVIRONMENT ? { environment, ...(run.release ? { release: run.release } : {}) } : {}),
     runId: run.runId,
     pipeline: run.pipeline,
     kind: run.kind,

@@ -1,3 +1,4 @@
+import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -21,6 +22,8 @@ export type TokenClaims = {
   dig: string;
   /** Expiry, seconds since the epoch. */
   exp: number;
+  /** The environment, for a named one (its name is also in `dig`, which the signature covers). */
+  env?: string;
 };
 
 export type TokenCheck =
@@ -29,9 +32,17 @@ export type TokenCheck =
 
 const VERSION = 'v1';
 
-/** What an approval is bound to: the images' digests, and a Terraform run's saved plan by its SHA-256. */
-export function boundArtifacts(images: ReadonlyArray<{ service: string; digest: string }>, plan?: { dir: string; sha256: string }): Array<{ service: string; digest: string }> {
-  return [...images.map(({ service, digest }) => ({ service, digest })), ...(plan ? [{ service: `plan:${plan.dir}`, digest: `sha256:${plan.sha256}` }] : [])];
+/**
+ * What an approval is bound to: the images' digests, a Terraform run's saved plan by its
+ * SHA-256, and the environment it deploys to (so a button for `dev` cannot approve `prod`; the
+ * implicit environment adds nothing, which keeps the tokens of runs from before environments).
+ */
+export function boundArtifacts(images: ReadonlyArray<{ service: string; digest: string }>, plan?: { dir: string; sha256: string }, environment: string = IMPLICIT_ENVIRONMENT): Array<{ service: string; digest: string }> {
+  return [
+    ...images.map(({ service, digest }) => ({ service, digest })),
+    ...(plan ? [{ service: `plan:${plan.dir}`, digest: `sha256:${plan.sha256}` }] : []),
+    ...(environment === IMPLICIT_ENVIRONMENT ? [] : [{ service: 'environment', digest: environment }]),
+  ];
 }
 
 /** A stable fingerprint of `service=digest` pairs, whatever order they come in. */

@@ -123,17 +123,19 @@ export class ChartRepo {
   }
 
   /**
-   * The newest commit on the branch whose `Baton-Run` trailer names `runId` (how a redelivery
-   * finds the bump it already made), looking back `depth` commits.
+   * The newest commit on the branch whose `Baton-Run` trailer names `runId` and that `matches`
+   * (one environment's bump), looking back `depth` commits: how a redelivery finds the bump it
+   * already made.
    */
-  async findRunCommit(runId: string, depth = 100): Promise<string | undefined> {
+  async findRunCommit(runId: string, matches: (message: string) => boolean = () => true, depth = 100): Promise<string | undefined> {
     const workspace = await this.acquire();
     try {
       await this.sync(workspace, depth);
       const log = await this.run(workspace, ['log', `-n${depth}`, '--format=%H%n%B%x00', `origin/${this.settings.branch}`], 'read the chart repo history');
       for (const entry of log.split('\0')) {
         const [sha, ...body] = entry.trim().split('\n');
-        if (sha && botCommitRun(body.join('\n')) === runId) return sha;
+        const message = body.join('\n');
+        if (sha && botCommitRun(message) === runId && matches(message)) return sha;
       }
       return undefined;
     } finally {

@@ -200,8 +200,9 @@ export type Environment = {
   implicit: boolean;
 };
 
-/** The name of the single environment of a pipeline without `environments`. */
-export const IMPLICIT_ENVIRONMENT = 'default';
+/** The name of the single environment of a pipeline without `environments` (declared with the event contracts). */
+export { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/envelope.js';
+import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/envelope.js';
 
 /** The parts of a pipeline this module reads (the shape of `shared/config`'s `Pipeline`). */
 export type PipelineEnvironmentsInput = {

@@ -177,8 +177,8 @@ export type HistoryEntry = {
   environment: string;
   /** The run whose release this is (for a rollback: the run rolled back to). */
   runId: string;
-  /** The run's sequence number in its pipeline, when known; orders runs for supersession. */
-  seq?: number;
+  /** The run's order in its pipeline (`RunOrder`, ordered as strings), when known; orders runs for supersession. */
+  order?: string;
   release: Release;
   /** ISO-8601 time the deployment started. */
   at: string;
@@ -231,8 +231,8 @@ export function rollbackTarget(history: readonly HistoryEntry[], environment: st
   return answer(target);
 }
 
-/** The environments where a newer run (higher `seq`) of the pipeline has been promoted: a run with `seq` must not move them. */
-export function supersededIn(history: readonly HistoryEntry[], seq: number): string[] {
-  const environments = history.filter((entry) => (entry.kind ?? 'promotion') === 'promotion' && entry.seq !== undefined && entry.seq > seq && entry.status !== 'failed').map((entry) => entry.environment);
+/** The environments where a newer run (later `order`) of the pipeline has been promoted: a run with `order` must not move them. */
+export function supersededIn(history: readonly HistoryEntry[], order: string): string[] {
+  const environments = history.filter((entry) => (entry.kind ?? 'promotion') === 'promotion' && entry.order !== undefined && entry.order > order && entry.status !== 'failed').map((entry) => entry.environment);
   return [...new Set(environments)];
 }

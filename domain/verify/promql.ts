@@ -1,4 +1,9 @@
-import { parser } from '@prometheus-io/lezer-promql';
+import { createRequire } from 'node:module';
+
+// The grammar loads on the first query checked: every function parses the config at start,
+// and most pipelines have no verification (cold start, STYLE.md).
+const require = createRequire(import.meta.url);
+const promqlParser = (): typeof import('@prometheus-io/lezer-promql').parser => (require('@prometheus-io/lezer-promql') as typeof import('@prometheus-io/lezer-promql')).parser;
 
 /**
  * How a verification query names the release under test, and the config-time check that a
@@ -110,7 +115,7 @@ export function queryProblem(query: string): string | undefined {
     if (!KNOWN.has(use.name)) return `uses unknown variable $${use.name}; a query may use ${QUERY_VARIABLES.map((name) => `$${name}`).join(', ')}`;
   }
   const { text, originOf } = substitute(query, SAMPLE_VALUES);
-  const tree = parser.parse(text);
+  const tree = promqlParser().parse(text);
   let errorAt: number | undefined;
   tree.iterate({
     enter(node) {

@@ -75,7 +75,10 @@ export async function handleSlackCallback(request: HttpRequest, deps: CallbackDe
   const user = payload.user;
   const channel = payload.channel?.id ?? payload.container?.channel_id;
   const token = action.value ?? '';
-  const runId = peekToken(token)?.run;
+  const claims = peekToken(token);
+  const runId = claims?.run;
+  // The environment a button is for (its name is also bound into the signed digests).
+  const environment = typeof claims?.env === 'string' ? claims.env : undefined;
   const decider = { id: user.id, name: user.name ?? user.username, via: 'slack' as const };
   const identity = async (): Promise<DeciderIdentity | 'unknown'> => {
     if (!deps.slack) return 'unknown';
@@ -92,7 +95,7 @@ export async function handleSlackCallback(request: HttpRequest, deps: CallbackDe
   try {
     outcome =
       typeof runId === 'string'
-        ? await deps.decide({ runId, action: action.action_id === APPROVE_ACTION ? 'approve' : 'reject', decider, token, identity })
+        ? await deps.decide({ runId, ...(environment ? { environment } : {}), action: action.action_id === APPROVE_ACTION ? 'approve' : 'reject', decider, token, identity })
         : { outcome: 'bad-token', reason: 'malformed', message: 'the button does not carry a baton token' };
   } catch (error) {
     log.error('failed to record a Slack decision', { runId, user: user.id, error });

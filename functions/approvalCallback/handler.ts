@@ -5,7 +5,7 @@ import { handleSlackCallback } from './callback.js';
 import type { CallbackDeps } from './callback.js';
 
 /** approvalCallback's handler: Slack's interactivity request URL, wired once. */
-export function approvalCallbackHandler(runtime: StageRuntime<'approval-decided'>): HttpHandler {
+export function approvalCallbackHandler(runtime: StageRuntime<'approval-decided' | 'promotion-requested'>): HttpHandler {
   const decideDeps = decideDepsFor(runtime, 'interactive');
   const deps: CallbackDeps = {
     signingSecret: runtime.env.SLACK_SIGNING_SECRET,

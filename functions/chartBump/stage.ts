@@ -5,6 +5,7 @@ export const chartBump = defineStage({
   doc: 'commits the approved digests to the chart repo (never backwards) and pushes the packaged chart to the OCI registry',
   ledgerStage: 'chart',
   kinds: ['app'],
+  perEnvironment: {},
   trigger: on.topics('approval-decided'),
   publishes: ['chart-published'],
   roles: { repositories: { charts: 'roles/artifactregistry.writer' } },

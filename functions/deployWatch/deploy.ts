@@ -8,6 +8,9 @@ import type { Outcome } from '../../shared/stage/outcome.js';
 import { result } from '../../shared/stage/outcome.js';
 import type { Verdict } from './watch.js';
 import { watchApplication } from './watch.js';
+import { environmentsOf } from '../../domain/environments/config.js';
+import { outboxKey } from '../../domain/environments/keys.js';
+import { releaseDigests } from '../../domain/environments/runRelease.js';
 
 /**
  * deployWatch: on `chart-published`, ask Argo CD to refresh the Application now and wait for
@@ -34,9 +37,13 @@ type Result = Outcome<'deploy-finished'>;
 export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps): Promise<Result> {
   const log = deps.log.child({ stage: 'deploy', runId: event.runId, pipeline: event.pipeline });
   const run = await deps.ledger.getRun(event.runId);
-  if (run?.outbox['deploy-finished']) return result.none("this run's deploy is already reported");
-  const argo = findPipeline(deps.config, event.pipeline)?.deploy?.argocd;
-  if (!argo) return finish(event, { status: 'skipped', reason: `no Argo CD configured for pipeline ${event.pipeline}` }, undefined, run, deps, log);
+  if (run?.outbox[outboxKey('deploy-finished', event.environment)]) return result.none(`this run's deploy to ${event.environment} is already reported`);
+  const pipeline = findPipeline(deps.config, event.pipeline);
+  const server = pipeline?.deploy?.argocd;
+  const environment = pipeline ? environmentsOf(pipeline).find((candidate) => candidate.name === event.environment) : undefined;
+  const application = environment?.argocd?.application;
+  if (!server || !application) return finish(event, { status: 'skipped', reason: `no Argo CD configured for pipeline ${event.pipeline}${environment?.implicit === false ? ` (deploy.argocd.url)` : ''}` }, undefined, run, deps, log);
+  const argo = { ...server, application };
 
   const client = deps.argocd(argo.url);
   if (!client) return finish(event, { status: 'failed', reason: 'ARGOCD_AUTH_TOKEN is not set; deployWatch cannot ask Argo CD' }, argo, run, deps, log);
@@ -46,6 +53,7 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const verdict = await watchApplication(client, event, {
     application: argo.application,
+    expectedImages: releaseDigests(event.images),
     timeoutMs: (argo.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
     pollIntervalMs: (argo.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000,
     now: () => deps.now().getTime(),
@@ -62,9 +70,14 @@ async function finish(event: ChartPublished, verdict: Verdict, argo: { applicati
   // Once per run: only the delivery whose outcome is recorded counts the deploy and logs it.
   const onRecorded = async () => {
     const now = deps.now();
+    // A deploy that did not happen ends the environment's deployment as failed; a good one stays in progress until verified (or, unverified, it is done).
+    const verified = run && findPipeline(deps.config, event.pipeline) ? environmentsOf(findPipeline(deps.config, event.pipeline)!).find((candidate) => candidate.name === event.environment)?.verify : undefined;
+    if (verdict.status !== 'synced' && verdict.status !== 'skipped') await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'failed');
+    else if (!verified || event.kind === 'rollback') await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'succeeded');
     const restoreSeconds = verdict.status === 'skipped' ? undefined : await deps.ledger.recordDeployHealth(event.pipeline, verdict.status !== 'synced', now);
     const fields = {
       event: 'deploy-finished',
+      environment: event.environment,
       status: verdict.status,
       pipeline: event.pipeline,
       runId: event.runId,
@@ -78,11 +91,13 @@ async function finish(event: ChartPublished, verdict: Verdict, argo: { applicati
   };
   return {
     onRecorded,
+    environment: event.environment,
     status: STAGE_STATUS[verdict.status],
     detail: verdict.reason ?? `Argo CD synced ${event.chart} at ${verdict.revision}`,
     emit: [
       {
         topic: 'deploy-finished',
+        key: outboxKey('deploy-finished', event.environment),
         input: {
           runId: event.runId,
           pipeline: event.pipeline,
@@ -90,6 +105,9 @@ async function finish(event: ChartPublished, verdict: Verdict, argo: { applicati
           ...(argo ? { application: argo.application } : {}),
           ...(verdict.revision ? { revision: verdict.revision } : {}),
           ...(verdict.reason ? { reason: verdict.reason } : {}),
+          environment: event.environment,
+          images: event.images,
+          kind: event.kind,
         },
       },
     ],

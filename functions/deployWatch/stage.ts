@@ -5,6 +5,7 @@ export const deployWatch = defineStage({
   doc: 'asks Argo CD to refresh now and watches the Application until it is Synced and Healthy at the published chart',
   ledgerStage: 'deploy',
   kinds: ['app'],
+  perEnvironment: {},
   trigger: on.topics('chart-published'),
   publishes: ['deploy-finished'],
   secrets: ['ARGOCD_AUTH_TOKEN'],

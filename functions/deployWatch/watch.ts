@@ -1,6 +1,8 @@
 import semver from 'semver';
 import type { ApplicationStatus, ArgoCdClient } from './argocdClient.js';
 import { ArgoCdApiError } from './argocdClient.js';
+import { describeLiveImages, liveImagesMatch } from '../../domain/verify/liveImages.js';
+import type { LiveImagesMatch } from '../../domain/verify/liveImages.js';
 import { chartTag } from '../../domain/chart/ociPublish.js';
 import type { ChartPublished, DeployFinished } from '../../shared/contracts/index.js';
 
@@ -14,6 +16,8 @@ export type Verdict = Pick<DeployFinished, 'status' | 'revision' | 'reason'>;
 
 export type WatchOptions = {
   application: string;
+  /** service → digest the live Pods must run before the deploy counts (empty: Synced and Healthy is enough). */
+  expectedImages?: Readonly<Record<string, string>>;
   timeoutMs: number;
   pollIntervalMs: number;
   /** Consecutive failed API calls before giving up. */
@@ -56,19 +60,27 @@ export async function watchApplication(client: ArgoCdClient, event: ChartPublish
   let failures = 0;
   let last: ApplicationStatus | undefined;
   let read = () => client.refresh(options.application);
+  let live: LiveImagesMatch | undefined;
+  const expected = options.expectedImages ?? {};
   for (;;) {
     try {
       last = await read();
       read = () => client.status(options.application);
       failures = 0;
       const verdict = verdictOf(last, event);
-      if (verdict) return verdict;
+      // "Synced" only says the manifests were applied: the live Pods must run the release's
+      // digests too (argocd-image-updater #964: "updated" with nothing deployed).
+      if (verdict?.status === 'synced' && Object.keys(expected).length) {
+        live = liveImagesMatch(await client.resourceTree(options.application), expected);
+        if (live.ok) return verdict;
+      } else if (verdict) return verdict;
     } catch (error) {
       failures++;
       const permanent = error instanceof ArgoCdApiError && error.permanent;
       if (permanent || failures >= maxFailures) return { status: 'failed', reason: (error as Error).message };
     }
     if (options.now() >= deadline) {
+      if (live && !live.ok) return { status: 'timeout', reason: `Synced and Healthy at ${event.chartVersion}, but the live pods do not run the release after ${Math.round(options.timeoutMs / 1000)} s: ${describeLiveImages(live)}` };
       return { status: 'timeout', reason: `not Synced and Healthy at ${event.chartVersion} after ${Math.round(options.timeoutMs / 1000)} s (last: ${describe(last)})` };
     }
     await options.sleep(Math.min(options.pollIntervalMs, Math.max(0, deadline - options.now())));

@@ -14,6 +14,7 @@ export function webhookIntakeHandler(runtime: StageRuntime<'push-received'>): Ht
     publisher: runtime.publisher,
     log: runtime.log,
     now: () => runtime.now(),
+    plan: (pipeline) => runtime.manifest.runPlan(pipeline),
     onRunStarted: (event, pipeline) => triggerJenkins(event, pipeline, runtime.env.JENKINS_TRIGGER_TOKEN),
   };
   return (request) => receiveWebhook(request, deps);

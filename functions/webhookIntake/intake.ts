@@ -18,6 +18,8 @@ export type IntakeDeps = {
   publisher: Publisher<'push-received'>;
   log: Logger;
   now: () => Date;
+  /** The ledger stages a new run of the pipeline goes through (its environments' stages included). */
+  plan: (pipeline: Pipeline) => string[];
   /** Called after a run is published (Jenkins' remote trigger); its failure never fails the webhook. */
   onRunStarted?: (event: PushReceived, pipeline: Pipeline) => Promise<void>;
 };
@@ -122,6 +124,7 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
         headMessage: push.commits.at(-1)?.message.split('\n')[0],
         ...(push.compareUrl ? { compareUrl: push.compareUrl } : {}),
         services,
+        plan: deps.plan(pipeline),
       },
       at,
       { intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } },

@@ -26,6 +26,7 @@ export const ENV_VARS = [
   { name: 'GITLAB_TOKEN', secret: true, doc: 'GitLab token (scope api) for commit statuses and the webhook sweep' },
   { name: 'GITLAB_API_URL', secret: false, doc: 'base URL of the GitLab REST API (default https://gitlab.com/api/v4); tests point it at a local stand-in' },
   { name: 'BATON_RUN_URL', secret: false, doc: 'run page linked from commit statuses; {runId}, {pipeline} and {stage} are filled in (default: no link)' },
+  { name: 'PROMETHEUS_URL', secret: false, doc: "Prometheus HTTP API the verification checks query, unless an environment sets verify.prometheus.url (deployed: Managed Prometheus's frontend, https://monitoring.googleapis.com/v1/projects/PROJECT/location/global/prometheus)" },
   { name: 'PUBSUB_EMULATOR_HOST', secret: false, doc: 'standard emulator switch (local only)' },
   { name: 'FIRESTORE_EMULATOR_HOST', secret: false, doc: 'standard emulator switch (local only)' },
 ] as const satisfies readonly EnvVarSpec[];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import picomatch from 'picomatch';
 import { PermanentError } from '../stage/outcome.js';
+import { EnvironmentsConfig } from '../../domain/environments/config.js';
 
 /**
  * The pipeline config (`BATON_CONFIG`, YAML). DESIGN.md fixes `pipelines[].name`,
@@ -104,6 +105,8 @@ const PipelineConfig = z.object({
     })
     .optional(),
   jenkins: z.object({ url: z.string(), job: z.string() }).optional(),
+  /** The environments a run's release goes through, in order (domain/environments/config.ts). Without it: one implicit environment, as before. */
+  environments: EnvironmentsConfig.optional(),
 });
 
 export const BatonConfigSchema = z.object({

@@ -39,6 +39,12 @@ export const BuiltImage = z.object({
 });
 export type BuiltImage = z.infer<typeof BuiltImage>;
 
+/** The name of the one environment of a pipeline without `environments` (the ledger's stages keep their plain names there). */
+export const IMPLICIT_ENVIRONMENT = 'default';
+
+/** The environment an event is about; messages from before environments existed are the implicit one's. */
+export const EnvironmentName = z.string().min(1).default(IMPLICIT_ENVIRONMENT);
+
 /**
  * Where a run stands in its pipeline's order of receipt: the ISO-8601 time intake accepted the
  * push, then the run id as a tiebreak, so plain string comparison orders runs. It replaces a
@@ -46,6 +52,20 @@ export type BuiltImage = z.infer<typeof BuiltImage>;
  */
 export const RunOrder = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z~.+$/, 'expected <ISO-8601 UTC time>~<runId>');
 export type RunOrder = z.infer<typeof RunOrder>;
+
+/**
+ * One service of a release: the image, and the run that built it. A run's release is what it
+ * built plus what it kept from the environment's previous release; the builder's order is what
+ * keeps an environment from moving a service back to an older build (domain/environments).
+ */
+export const ReleaseImage = BuiltImage.extend({
+  /** The run that built the image; absent when it is the run the event is about. */
+  builtBy: z.object({ runId: z.string().min(1), order: RunOrder }).optional(),
+});
+export type ReleaseImage = z.infer<typeof ReleaseImage>;
+
+/** Why a release goes to an environment: its run's promotion, or a rollback to an earlier release. */
+export const DeployKind = z.enum(['promotion', 'rollback']).default('promotion');
 
 /** What a Terraform plan would do: the counts `terraform plan` prints (a replacement is one add and one destroy). */
 export const PlanSummary = z.object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BuiltImage, RunOrder, SavedPlan, Sha, envelope } from './envelope.js';
+import { BuiltImage, DeployKind, EnvironmentName, ReleaseImage, RunOrder, SavedPlan, Sha, envelope } from './envelope.js';
 import { TERMINAL_BUILD_STATUSES } from './cloudBuild.js';
 
 /**
@@ -169,6 +169,8 @@ export const ApprovalRequested = envelope('approval-requested', 2).extend({
   plan: SavedPlan.optional(),
   /** When the request expires undecided (ISO-8601). */
   expiresAt: z.iso.datetime({ offset: true }),
+  /** The environment the approval would deploy to. */
+  environment: EnvironmentName,
 }).refine((event) => event.images.length > 0 || event.plan !== undefined, 'an approval covers at least one image or a plan');
 export type ApprovalRequested = z.infer<typeof ApprovalRequested>;
 
@@ -183,7 +185,11 @@ export const Decider = z.object({
 });
 export type Decider = z.infer<typeof Decider>;
 
-/** `approval-decided`: the run was approved, rejected or expired. Exactly one per run. */
+/**
+ * `approval-decided`: a release may go to an environment (`approved`), or may not. Exactly one
+ * per run and environment. An `auto` environment's promotion and a rollback are approved ones
+ * too (`decidedBy.via: system` for automation), so chartBump has one trigger.
+ */
 export const ApprovalDecided = envelope('approval-decided', 2).extend({
   /** Pipeline name. */
   pipeline: z.string(),
@@ -191,8 +197,8 @@ export const ApprovalDecided = envelope('approval-decided', 2).extend({
   decision: z.enum(['approved', 'rejected', 'expired']),
   /** Who decided. */
   decidedBy: Decider,
-  /** The exact images (digests) the decision is bound to (none for a Terraform run). */
-  images: z.array(BuiltImage),
+  /** The exact release (digests) the decision is bound to (none for a Terraform run). */
+  images: z.array(ReleaseImage),
   /** Terraform runs: the exact saved plan the decision is bound to. */
   plan: SavedPlan.optional(),
   /** Commit the images were built from. */
@@ -201,6 +207,10 @@ export const ApprovalDecided = envelope('approval-decided', 2).extend({
   order: RunOrder,
   /** Free-text reason, e.g. for a rejection. */
   reason: z.string().optional(),
+  /** The environment the release goes to. */
+  environment: EnvironmentName,
+  /** A promotion of the run's release, or a rollback run restoring an earlier one (which may move services back). */
+  kind: DeployKind,
 }).refine((event) => event.images.length > 0 || event.plan !== undefined, 'a decision covers at least one image or a plan');
 export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
 
@@ -218,8 +228,13 @@ export const ChartPublished = envelope('chart-published', 1).extend({
   manifestDigest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
   /** Chart-repo commit that carries the bump. */
   chartCommit: Sha,
-  /** The images now in the chart. */
-  images: z.array(BuiltImage).min(1),
+  /** The images now in the chart: what the environment must run once deployed. */
+  images: z.array(ReleaseImage).min(1),
+  /** The environment whose values file the chart commit changed. */
+  environment: EnvironmentName,
+  /** The values file (in the chart directory) the environment is deployed from. */
+  valuesFile: z.string().optional(),
+  kind: DeployKind,
 });
 export type ChartPublished = z.infer<typeof ChartPublished>;
 
@@ -235,5 +250,44 @@ export const DeployFinished = envelope('deploy-finished', 1).extend({
   revision: z.string().optional(),
   /** Why: the reason for skipped, degraded, timeout or failed. */
   reason: z.string().optional(),
+  environment: EnvironmentName,
+  /** The release now live in the environment (what verification checks). */
+  images: z.array(ReleaseImage).default([]),
+  kind: DeployKind,
 });
 export type DeployFinished = z.infer<typeof DeployFinished>;
+
+/** One verification check's verdict, as `baton status --json` and Slack show it. */
+export const CheckVerdict = z.object({
+  name: z.string(),
+  /** The value that decided it (the failing one), or null when there was none. */
+  value: z.number().nullable(),
+  ok: z.boolean(),
+  /** Per-service checks: the service evaluated. */
+  service: z.string().optional(),
+  /** Why it failed: `above max 0.05: 0.21`, `no-data: …`, `prometheus-unreachable: …`, `query-error: …`. */
+  reason: z.string().optional(),
+});
+export type CheckVerdict = z.infer<typeof CheckVerdict>;
+
+/** `release-verified`: an environment's verification of a run's release ended. */
+export const ReleaseVerified = envelope('release-verified', 1).extend({
+  pipeline: z.string(),
+  environment: EnvironmentName,
+  /** passed: every check held for the whole window; failed: one did not (the environment is rolled back); superseded: a newer release or a rollback took over. */
+  verdict: z.enum(['passed', 'failed', 'superseded']),
+  checks: z.array(CheckVerdict),
+  reason: z.string().optional(),
+  /** The rollback run that restores the previous release, when verification failed and there was one. */
+  rollbackRunId: z.string().optional(),
+});
+export type ReleaseVerified = z.infer<typeof ReleaseVerified>;
+
+/** `promotion-requested`: look again at where a run's promotion stands (an environment was released from hold; `baton promote`). */
+export const PromotionRequested = envelope('promotion-requested', 1).extend({
+  pipeline: z.string(),
+  environment: z.string().optional(),
+  /** Who asked and why, for the log. */
+  reason: z.string(),
+});
+export type PromotionRequested = z.infer<typeof PromotionRequested>;

@@ -7,7 +7,9 @@ import {
   BuildStarted,
   ChartPublished,
   DeployFinished,
+  PromotionRequested,
   PushReceived,
+  ReleaseVerified,
   SourceMirrored,
 } from './events.js';
 import type { TopicName } from './topics.js';
@@ -28,6 +30,8 @@ export const TOPIC_SCHEMAS = {
   'approval-decided': ApprovalDecided,
   'chart-published': ChartPublished,
   'deploy-finished': DeployFinished,
+  'release-verified': ReleaseVerified,
+  'promotion-requested': PromotionRequested,
 } as const satisfies Record<TopicName, z.ZodType>;
 
 /** The data type carried on a topic. */
@@ -36,8 +40,8 @@ export type EventOf<T extends TopicName> = z.infer<(typeof TOPIC_SCHEMAS)[T]>;
 /** Topics whose data is a baton envelope (everything but Cloud Build's own). */
 export type BatonTopic = Exclude<TopicName, 'cloud-builds'>;
 
-/** The fields a producer supplies; `type`, `version` and `at` are filled in by `makeEvent`. */
-export type EventInput<T extends BatonTopic> = Omit<EventOf<T>, 'type' | 'version' | 'at'> & { at?: string };
+/** The fields a producer supplies (defaulted ones may be left out); `type`, `version` and `at` are filled in by `makeEvent`. */
+export type EventInput<T extends BatonTopic> = Omit<z.input<(typeof TOPIC_SCHEMAS)[T]>, 'type' | 'version' | 'at'> & { at?: string };
 
 /** Builds a complete, validated event for `topic` (throws on a contract violation: a bug, not bad input). */
 export function makeEvent<T extends BatonTopic>(topic: T, input: EventInput<T>): EventOf<T> {

@@ -13,6 +13,8 @@ export const TOPICS = [
   'approval-decided',
   'chart-published',
   'deploy-finished',
+  'release-verified',
+  'promotion-requested',
 ] as const;
 
 export type TopicName = (typeof TOPICS)[number];

@@ -7,8 +7,15 @@ export const BOT_TRAILER = 'Baton-Run';
 
 export type BotIdentity = { name: string; email: string };
 
-export function botCommitMessage(subject: string, runId: string, body = ''): string {
-  return `${subject}\n\n${body ? `${body}\n\n` : ''}${BOT_TRAILER}: ${runId}\n`;
+/** A bot commit's message: the subject, the body, and the trailers (`Baton-Run` last). */
+export function botCommitMessage(subject: string, runId: string, body = '', trailers: Record<string, string> = {}): string {
+  const extra = Object.entries(trailers).map(([name, value]) => `${name}: ${value}\n`).join('');
+  return `${subject}\n\n${body ? `${body}\n\n` : ''}${extra}${BOT_TRAILER}: ${runId}\n`;
+}
+
+/** A trailer's value in a commit message, or undefined. */
+export function commitTrailer(message: string, name: string): string | undefined {
+  return new RegExp(`^${name}: (\\S+)\\s*$`, 'm').exec(message)?.[1];
 }
 
 /** The run a bot commit belongs to, or undefined for any other commit. */

@@ -1,11 +1,14 @@
-import type { BuiltImage, Decider, SavedPlan } from '../contracts/index.js';
+import type { Decider, ReleaseImage, SavedPlan } from '../contracts/index.js';
+import { IMPLICIT_ENVIRONMENT } from '../contracts/index.js';
 import type { DocStore } from './docStore.js';
 import { docId } from './docStore.js';
 
-/** What a person was asked to approve, and where the question is. One per run. */
+/** What a person was asked to approve, and where the question is. One per run and environment. */
 export type ApprovalRecord = {
   runId: string;
   pipeline: string;
+  /** The environment the approval would deploy to. */
+  environment: string;
   /** Commit the images were built from. */
   sha: string;
   /** The run's order (`RunOrder`). */
@@ -17,8 +20,8 @@ export type ApprovalRecord = {
   status: 'posting' | 'waiting' | 'decided';
   /** While `posting`: until when the lease holder may post before another delivery takes over. */
   leaseUntil?: string;
-  /** The images the message showed, with their digests: what a decision is bound to. */
-  images: BuiltImage[];
+  /** The release the message showed, with its digests: what a decision is bound to. */
+  images: ReleaseImage[];
   /** Terraform runs: the saved plan the message showed. */
   plan?: SavedPlan;
   /** Slack channel and message ts; empty when Slack is not configured (CLI/Jenkins decide). */
@@ -31,9 +34,11 @@ export type ApprovalRecord = {
 
 export type ClosingDecision = 'approved' | 'rejected' | 'expired' | 'superseded';
 
-/** The once-only decision (the `decision:<runId>` claim holds the same fields). */
+/** The once-only decision of one environment. */
 export type DecisionRecord = {
   runId: string;
+  /** Absent in decisions recorded before environments: the implicit one. */
+  environment?: string;
   decision: ClosingDecision;
   decidedBy: Decider;
   decidedAt: string;
@@ -43,18 +48,19 @@ export type DecisionRecord = {
 export type LeaseResult = { state: 'acquired' } | { state: 'in-progress' } | { state: 'done'; record: ApprovalRecord };
 
 /**
- * Approval requests, `approvals/<runId>`: one per run. The undecided ones are found by their
- * status through an index, so the expiry sweep reads only those.
+ * Approval requests, `approvals/<runId>` (the implicit environment) or
+ * `approvals/<runId>~<environment>`: one per run and environment. The undecided ones are found
+ * by their status through an index, so the expiry sweep reads only those.
  */
 export class ApprovalRecords {
   constructor(private readonly store: DocStore) {}
 
-  private path(runId: string): string {
-    return `approvals/${docId(runId)}`;
+  private path(runId: string, environment: string = IMPLICIT_ENVIRONMENT): string {
+    return `approvals/${docId(environment === IMPLICIT_ENVIRONMENT ? runId : `${runId}~${environment}`)}`;
   }
 
-  get(runId: string): Promise<ApprovalRecord | undefined> {
-    return this.store.get<ApprovalRecord>(this.path(runId));
+  get(runId: string, environment: string = IMPLICIT_ENVIRONMENT): Promise<ApprovalRecord | undefined> {
+    return this.store.get<ApprovalRecord>(this.path(runId, environment));
   }
 
   /**
@@ -63,7 +69,7 @@ export class ApprovalRecords {
    * lease runs. A holder that died mid-post leaves an expired lease, which the next delivery
    * takes over, so a crash never leaves a run without its question.
    */
-  async beginRequest(base: Pick<ApprovalRecord, 'runId' | 'pipeline' | 'sha' | 'order'>, now: Date, leaseMs: number): Promise<LeaseResult> {
+  async beginRequest(base: Pick<ApprovalRecord, 'runId' | 'pipeline' | 'environment' | 'sha' | 'order'>, now: Date, leaseMs: number): Promise<LeaseResult> {
     const leaseUntil = new Date(now.getTime() + leaseMs).toISOString();
     const fresh: ApprovalRecord = {
       ...base,
@@ -75,9 +81,10 @@ export class ApprovalRecords {
       requestedAt: now.toISOString(),
       expiresAt: now.toISOString(),
     };
-    if (await this.store.create(this.path(base.runId), fresh)) return { state: 'acquired' };
+    const path = this.path(base.runId, base.environment);
+    if (await this.store.create(path, fresh)) return { state: 'acquired' };
     let taken = false;
-    const { doc } = await this.store.update<ApprovalRecord>(this.path(base.runId), (current) => {
+    const { doc } = await this.store.update<ApprovalRecord>(path, (current) => {
       taken = false;
       if (!current) {
         taken = true;
@@ -92,13 +99,13 @@ export class ApprovalRecords {
   }
 
   /** Gives the lease back after a failed post, so the bus's retry can post. */
-  async abandonRequest(runId: string): Promise<void> {
-    await this.store.update<ApprovalRecord>(this.path(runId), (current) => (current?.status === 'posting' ? { ...current, leaseUntil: new Date(0).toISOString() } : undefined));
+  async abandonRequest(runId: string, environment: string = IMPLICIT_ENVIRONMENT): Promise<void> {
+    await this.store.update<ApprovalRecord>(this.path(runId, environment), (current) => (current?.status === 'posting' ? { ...current, leaseUntil: new Date(0).toISOString() } : undefined));
   }
 
   /** Records the posted question and opens it for deciders and the expiry sweep. */
-  async completeRequest(runId: string, fields: Pick<ApprovalRecord, 'images' | 'plan' | 'channel' | 'ts' | 'requestedAt' | 'expiresAt'>): Promise<ApprovalRecord | undefined> {
-    const { doc } = await this.store.update<ApprovalRecord>(this.path(runId), (current) => {
+  async completeRequest(runId: string, environment: string, fields: Pick<ApprovalRecord, 'images' | 'plan' | 'channel' | 'ts' | 'requestedAt' | 'expiresAt'>): Promise<ApprovalRecord | undefined> {
+    const { doc } = await this.store.update<ApprovalRecord>(this.path(runId, environment), (current) => {
       if (!current || current.status !== 'posting') return undefined;
       const { leaseUntil: _lease, ...rest } = current;
       return { ...rest, ...fields, status: 'waiting' };
@@ -108,7 +115,7 @@ export class ApprovalRecords {
 
   /** Closes the request with its decision. */
   async markDecided(decision: DecisionRecord): Promise<ApprovalRecord | undefined> {
-    const { doc } = await this.store.update<ApprovalRecord>(this.path(decision.runId), (current) =>
+    const { doc } = await this.store.update<ApprovalRecord>(this.path(decision.runId, decision.environment), (current) =>
       current && current.status !== 'decided' ? { ...current, status: 'decided', decision } : undefined,
     );
     return doc;

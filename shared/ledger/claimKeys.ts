@@ -12,6 +12,8 @@ export const claimKeys = {
     kind === 'terraform-apply' ? `build:${runId}:${service}:apply` : `build:${runId}:${service}`,
   /** The chart commit a run landed (its sha and services), written once. */
   chartCommit: (runId: string) => `chart-commit:${runId}`,
+  /** The Slack message telling that a run's verification failed in an environment, posted once. */
+  verificationFailedMessage: (runId: string, environment: string) => `verification-failure:${runId}:${environment}`,
   /** The Slack message telling that a run's build failed, posted once. */
   buildFailedMessage: (runId: string) => `approval-failure:${runId}`,
 } as const;

@@ -1,6 +1,8 @@
+import { IMPLICIT_ENVIRONMENT } from '../contracts/index.js';
 import type { Doc, DocIndex, DocStore } from './docStore.js';
 import { docId } from './docStore.js';
 import { ApprovalRecords } from './approvals.js';
+import { EnvironmentRecords } from './environments.js';
 import { BuildRecords } from './builds.js';
 import type { NewRun, RunRecord, RunStatus, StagePlan, StageUpdate } from './runRecord.js';
 import { applyStageUpdate, newRunRecord } from './runRecord.js';
@@ -29,11 +31,13 @@ export const LEDGER_INDEXES: readonly DocIndex[] = [
 export class RunLedger {
   readonly #store: DocStore;
   readonly approvals: ApprovalRecords;
+  readonly environments: EnvironmentRecords;
   readonly builds: BuildRecords;
 
   constructor(store: DocStore) {
     this.#store = store;
     this.approvals = new ApprovalRecords(store);
+    this.environments = new EnvironmentRecords(store);
     this.builds = new BuildRecords(store);
   }
 
@@ -117,16 +121,16 @@ export class RunLedger {
    * a later (or the same) run holds it: the caller must not deploy backwards. Written only at
    * chart bump, once per approved run and service, so it is never a hot document.
    */
-  async advanceDeployed(pipeline: string, service: string, order: string, runId: string): Promise<{ advanced: boolean; current: string | undefined }> {
-    const { doc, changed } = await this.#store.update<{ order: string; runId: string }>(deployedPath(pipeline, service), (current) =>
+  async advanceDeployed(pipeline: string, service: string, order: string, runId: string, environment: string = IMPLICIT_ENVIRONMENT): Promise<{ advanced: boolean; current: string | undefined }> {
+    const { doc, changed } = await this.#store.update<{ order: string; runId: string }>(deployedPath(pipeline, service, environment), (current) =>
       current && current.order >= order ? undefined : { order, runId },
     );
     return { advanced: changed, current: doc?.order };
   }
 
-  /** The run a service was last deployed from, and its order, if any. */
-  async deployed(pipeline: string, service: string): Promise<{ order: string; runId: string } | undefined> {
-    return this.#store.get<{ order: string; runId: string }>(deployedPath(pipeline, service));
+  /** The run a service was last deployed from in an environment, and its order, if any. */
+  async deployed(pipeline: string, service: string, environment: string = IMPLICIT_ENVIRONMENT): Promise<{ order: string; runId: string } | undefined> {
+    return this.#store.get<{ order: string; runId: string }>(deployedPath(pipeline, service, environment));
   }
 
   /**
@@ -152,4 +156,6 @@ export class RunLedger {
 
 const runPath = (runId: string) => `runs/${docId(runId)}`;
 const claimPath = (key: string) => `claims/${docId(key)}`;
-const deployedPath = (pipeline: string, service: string) => `deployed/${docId(pipeline, service)}`;
+/** Each environment's deployed build per service; the implicit environment's documents keep their names from before environments. */
+const deployedPath = (pipeline: string, service: string, environment: string) =>
+  `deployed/${environment === IMPLICIT_ENVIRONMENT ? docId(pipeline, service) : docId(pipeline, environment, service)}`;

@@ -1,4 +1,4 @@
-import type { SavedPlan } from '../contracts/envelope.js';
+import type { CheckVerdict, Decider, ReleaseImage, SavedPlan } from '../contracts/index.js';
 import type { DecisionRecord } from './approvals.js';
 
 /**
@@ -83,6 +83,8 @@ export type RunRecord = {
   pusher: { name: string; email?: string; username?: string };
   headMessage?: string;
   compareUrl?: string;
+  /** The ledger stages this run goes through, in order (the manifest's `runPlan` for its pipeline, at intake). */
+  plan?: string[];
   /** Services this run builds; set by intake when known, else by the mirror stage. */
   services: string[];
   createdAt: string;
@@ -94,16 +96,26 @@ export type RunRecord = {
   builds: Record<string, ServiceBuild>;
   outbox: Record<string, OutboxEntry>;
   history: HistoryEntry[];
-  /** The approval's decision: written once, with the approval stage and its event. */
-  decision?: DecisionRecord;
+  /** Each environment's decision (approval, or automatic promotion), by environment name: written once, with the stage and its event. */
+  decisions?: Record<string, DecisionRecord>;
+  /** The run's release once its builds are done: what it built, plus what it kept from the first environment's release. */
+  release?: ReleaseImage[];
+  /** What the run put in each environment (written by chartBump) and what verifying it found. */
+  deployments?: Record<string, RunDeployment>;
+  /** A rollback run: the environment it restores and the run whose release it restores. */
+  rollback?: RollbackOf;
 };
+
+export type RunDeployment = { images: ReleaseImage[]; chartVersion?: string; checks?: CheckVerdict[] };
+
+export type RollbackOf = { environment: string; toRunId: string; fromRunId?: string; reason: string; by: Decider };
 
 export type NewRun = Omit<RunRecord, 'createdAt' | 'updatedAt' | 'status' | 'stages' | 'builds' | 'outbox' | 'history'>;
 
 export type StageUpdate = { status: StageStatus; detail?: string; links?: Record<string, string>; at?: Date };
 
 /** The stages a run goes through, in order (derived from the stage manifest, per run). */
-export type StagePlan = (run: Pick<RunRecord, 'kind' | 'pipeline'>) => readonly string[];
+export type StagePlan = (run: Pick<RunRecord, 'kind' | 'pipeline' | 'plan'>) => readonly string[];
 
 export function newRunRecord(run: NewRun, at: Date, stages: RunRecord['stages'] = {}, outbox: RunRecord['outbox'] = {}): RunRecord {
   return { ...run, createdAt: at.toISOString(), updatedAt: at.toISOString(), status: 'running', stages, builds: {}, outbox, history: [] };

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse } from '../adapters/http.js';
 import type { Pipeline } from '../config/pipelineConfig.js';
+import type { Environment } from '../../domain/environments/config.js';
 import type { PlainEnvName, SecretEnvName } from '../config/envVars.js';
 import type { BatonTopic, EventOf, TopicName } from '../contracts/index.js';
 import type { RunRecord } from '../ledger/runRecord.js';
@@ -52,6 +53,13 @@ type Common<P extends TopicName> = {
   doc: string;
   /** The stage of the run's timeline this stage records. */
   ledgerStage?: string;
+  /**
+   * The ledger stage repeats per environment of the pipeline, as `<ledgerStage>:<environment>`
+   * (`deploy:dev`, `deploy:prod`), for the environments `when` holds for (default all); an
+   * event's `environment` picks which one a delivery records. The one implicit environment of
+   * a pipeline without `environments` keeps the plain name.
+   */
+  perEnvironment?: { when?: (environment: Environment) => boolean };
   /** Pipeline kinds the stage serves (default both); other runs' events are acknowledged untouched. */
   kinds?: readonly PipelineKind[];
   /** The topics it may publish: the only ones its publisher accepts, and its publisher grants. */
@@ -70,7 +78,7 @@ type Common<P extends TopicName> = {
    * How long the run may stay in this ledger stage (running or waiting) before the reconciler
    * fails it, with the reason. Default: the timeout plus the time Pub/Sub takes to retry it.
    */
-  stuckAfterSeconds?: number | ((pipeline: Pipeline | undefined) => number);
+  stuckAfterSeconds?: number | ((pipeline: Pipeline | undefined, environment: Environment | undefined) => number);
 };
 
 /** What a stage's handler gets from the runtime: everything but the raw bus, and a publisher for its own topics. */

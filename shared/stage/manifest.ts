@@ -2,6 +2,8 @@ import type { Pipeline } from '../config/pipelineConfig.js';
 import type { TopicName } from '../contracts/topics.js';
 import type { RunRecord, StagePlan } from '../ledger/runRecord.js';
 import type { AnyStage, AnyTopicStage, PipelineKind } from './declaration.js';
+import { environmentsOf } from '../../domain/environments/config.js';
+import type { Environment } from '../../domain/environments/config.js';
 import { isTopicStage } from './declaration.js';
 
 /**
@@ -11,8 +13,18 @@ import { isTopicStage } from './declaration.js';
  */
 export type Manifest = {
   readonly stages: readonly AnyStage[];
-  /** The ledger stages a run goes through, in order. */
+  /** The ledger stages a run goes through, in order: the run's own plan (`runPlan`, written at intake), else its kind's. */
   readonly plan: StagePlan;
+  /** The ledger stages a new run of `pipeline` goes through: the per-environment ones once per environment, in order. */
+  runPlan(pipeline: Pick<Pipeline, 'kind'> & Partial<Pipeline>): string[];
+  /**
+   * The ledger stage a delivery records: `deploy:dev` for an event of environment `dev` when the
+   * run's plan has it, else the plain one; undefined when the plan has neither (an `auto`
+   * environment has no approval stage).
+   */
+  ledgerStageFor(ledgerStage: string, environment: string | undefined, run: Pick<RunRecord, 'kind' | 'pipeline' | 'plan'>): string | undefined;
+  /** The ledger stages that repeat per environment, in order (`approval`, `chart`, `deploy`, `verify`). */
+  readonly perEnvironmentStages: readonly string[];
   /** The ledger stages in order, over every kind (the timeline's columns). */
   readonly ledgerStages: readonly string[];
   /** The topic stages triggered by `topic` that serve runs of `kind`. */
@@ -36,16 +48,43 @@ export function manifestOf(stages: readonly AnyStage[]): Manifest {
   const byKind = new Map<PipelineKind, string[]>(
     (['app', 'terraform'] as const).map((kind) => [kind, ledgerStages.filter((ledgerStage) => stages.some((stage) => stage.ledgerStage === ledgerStage && servesKind(stage, kind)))]),
   );
-  const plan: StagePlan = (run: Pick<RunRecord, 'kind'>) => byKind.get(run.kind) ?? ledgerStages;
+  for (const stage of stages) {
+    const twin = stages.find((other) => other !== stage && other.ledgerStage === stage.ledgerStage && other.perEnvironment && stage.perEnvironment);
+    if (twin) throw new Error(`stages ${stage.name} and ${twin.name} both say how ledger stage ${stage.ledgerStage} repeats per environment; one declares it`);
+  }
+  const perEnvironment = new Map(stages.flatMap((stage) => (stage.ledgerStage && stage.perEnvironment ? [[stage.ledgerStage, stage.perEnvironment.when ?? (() => true)] as const] : [])));
+  const runPlan = (pipeline: Pick<Pipeline, 'kind'> & Partial<Pipeline>): string[] => {
+    const base = byKind.get(pipeline.kind) ?? ledgerStages;
+    const first = base.findIndex((ledgerStage) => perEnvironment.has(ledgerStage));
+    if (first < 0) return [...base];
+    const repeated = base.filter((ledgerStage) => perEnvironment.has(ledgerStage));
+    const forEnvironment = (environment: Environment) =>
+      repeated.filter((ledgerStage) => perEnvironment.get(ledgerStage)!(environment)).map((ledgerStage) => (environment.implicit ? ledgerStage : `${ledgerStage}:${environment.name}`));
+    const rest = base.slice(first).filter((ledgerStage) => !perEnvironment.has(ledgerStage));
+    return [...base.slice(0, first), ...environmentsOf(pipeline).flatMap(forEnvironment), ...rest];
+  };
+  // A run recorded without a plan of its own (before environments) goes through its kind's stages in the one implicit environment.
+  const implicitPlans = new Map((['app', 'terraform'] as const).map((kind) => [kind, runPlan({ kind })]));
+  const plan: StagePlan = (run) => run.plan ?? implicitPlans.get(run.kind) ?? ledgerStages;
   return {
     stages,
     plan,
+    runPlan,
+    ledgerStageFor: (ledgerStage, environment, run) => {
+      const stagesOfRun = plan(run);
+      if (environment !== undefined && stagesOfRun.includes(`${ledgerStage}:${environment}`)) return `${ledgerStage}:${environment}`;
+      return stagesOfRun.includes(ledgerStage) ? ledgerStage : undefined;
+    },
+    perEnvironmentStages: ledgerStages.filter((ledgerStage) => perEnvironment.has(ledgerStage)),
     ledgerStages,
     consumers: (topic, kind) => stages.filter((stage): stage is AnyTopicStage => isTopicStage(stage) && (stage.trigger.topics as readonly string[]).includes(topic) && servesKind(stage, kind)),
     stuckAfterSeconds(ledgerStage, pipeline) {
-      const owners = stages.filter((stage) => stage.ledgerStage === ledgerStage);
+      // `deploy:prod` is the deploy stage's, in environment prod.
+      const [base, environmentName] = ledgerStage.split(':');
+      const environment = pipeline ? environmentsOf(pipeline).find((candidate) => (environmentName === undefined ? candidate.implicit : candidate.name === environmentName)) : undefined;
+      const owners = stages.filter((stage) => stage.ledgerStage === base);
       const limits = owners.map((stage) => {
-        if (typeof stage.stuckAfterSeconds === 'function') return stage.stuckAfterSeconds(pipeline);
+        if (typeof stage.stuckAfterSeconds === 'function') return stage.stuckAfterSeconds(pipeline, environment);
         if (typeof stage.stuckAfterSeconds === 'number') return stage.stuckAfterSeconds;
         const attempts = isTopicStage(stage) ? stage.maxDeliveryAttempts : 1;
         return attempts * (stage.timeoutSeconds + MAX_BACKOFF_SECONDS);

@@ -24,6 +24,8 @@ export type Outcome<P extends TopicName> = {
   links?: Record<string, string>;
   /** The ledger stage this is for, when not the declared one. */
   stage?: string;
+  /** The environment whose instance of the declared ledger stage this is for (`deploy:prod`), when not the event's. */
+  environment?: string;
   /** The run, when the event does not name one (Cloud Build's notifications). */
   runId?: string;
   /** Events to publish, written to the run's outbox with the stage change. */

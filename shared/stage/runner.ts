@@ -3,7 +3,7 @@ import type { MessageHandler } from '../bus/bus.js';
 import { decodeEvent } from '../bus/events.js';
 import type { TopicName } from '../contracts/index.js';
 import type { RunRecord } from '../ledger/runRecord.js';
-import { addToOutbox, applyStageUpdate, endRun, markHandled } from '../ledger/runRecord.js';
+import { addToOutbox, applyStageUpdate, endRun, isRunEnding, markHandled } from '../ledger/runRecord.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { crashPoint } from './crashPoint.js';
@@ -79,9 +79,12 @@ export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtim
       return;
     }
     const key = message.attributes[OUTBOX_KEY_ATTRIBUTE];
+    // Which environment's stage a delivery records (`deploy:dev`), when the event names one.
+    const environment = typeof (decoded.event as { environment?: unknown }).environment === 'string' ? ((decoded.event as { environment: string }).environment) : undefined;
     const ledger = runtime.ledger();
+    let run: RunRecord | undefined;
     if (runId !== undefined) {
-      const run = await ledger.getRun(runId);
+      run = await ledger.getRun(runId);
       const skip = !run ? undefined : run.status !== 'running' && !stage.afterRunEnds ? `the run has ended (${run.status})` : stage.kinds && !stage.kinds.includes(run.kind) ? `not a ${stage.kinds.join('/')} run` : undefined;
       if (run && skip) {
         log.debug('acknowledged an event without handling it', { runId, topic, reason: skip });
@@ -95,7 +98,9 @@ export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtim
       maxDeliveryAttempts: stage.maxDeliveryAttempts,
       progress: async (detail, links) => {
         if (!runId || !stage.ledgerStage) return;
-        await ledger.recordStage(runId, stage.ledgerStage, { status: 'running', detail, ...(links ? { links } : {}) }, manifest.plan);
+        const ledgerStage = run ? manifest.ledgerStageFor(stage.ledgerStage, environment, run) : stage.ledgerStage;
+        if (!ledgerStage) return;
+        await ledger.recordStage(runId, ledgerStage, { status: 'running', detail, ...(links ? { links } : {}) }, manifest.plan);
       },
     };
     let outcome: Outcome<TopicName>;
@@ -115,7 +120,7 @@ export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtim
       if (!isPermanent(error)) retryError = error;
     }
     const publisher = stageRuntime<TopicName>(runtime, stage, manifest).publisher;
-    await commitOutcome(stage, outcome, { runId, key }, runtime, manifest, publisher, log);
+    await commitOutcome(stage, outcome, { runId, key, ...(environment ? { environment } : {}) }, runtime, manifest, publisher, log);
     crashPoint('before-ack');
     if (retryError) throw retryError;
   };
@@ -129,7 +134,7 @@ export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtim
 async function commitOutcome(
   stage: AnyStage,
   outcome: Outcome<TopicName>,
-  delivery: { runId?: string; key?: string },
+  delivery: { runId?: string; key?: string; environment?: string },
   runtime: Runtime,
   manifest: Manifest,
   publisher: Publisher<TopicName>,
@@ -153,9 +158,13 @@ async function commitOutcome(
     if ((current.status !== 'running' && !afterRunEnds) || (outcome.when && !outcome.when(current))) return changed;
     applied = true;
     if (outcome.update) changed = outcome.update(current) || changed;
-    const ledgerStage = outcome.stage ?? stage.ledgerStage;
+    const ledgerStage = outcome.stage ?? (stage.ledgerStage ? manifest.ledgerStageFor(stage.ledgerStage, outcome.environment ?? delivery.environment, current) : undefined);
     if (outcome.status && ledgerStage) {
       changed = applyStageUpdate(current, ledgerStage, { status: outcome.status, at, ...(outcome.detail !== undefined ? { detail: outcome.detail } : {}), ...(outcome.links ? { links: outcome.links } : {}) }, manifest.plan) || changed;
+    } else if (outcome.status && isRunEnding(outcome.status) && current.status === 'running') {
+      // A failure with no stage of the run's plan to show it on (an environment's stage the event did not name): the run still ends, and says why.
+      endRun(current, 'failed', `${stage.name}: ${outcome.detail ?? outcome.status}`, manifest.plan(current), at.toISOString());
+      changed = true;
     }
     const settled = outcome.settle?.(current);
     if (settled && ledgerStage) changed = applyStageUpdate(current, ledgerStage, { status: settled.status, at, ...(settled.detail !== undefined ? { detail: settled.detail } : {}) }, manifest.plan) || changed;

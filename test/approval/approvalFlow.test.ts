@@ -289,7 +289,7 @@ describe.each(MODES)('approval on %s', (mode) => {
     await h.settle(() => h.decided.of(run.runId).length > 0, 'the one decision');
     expect(h.decided.of(run.runId)).toHaveLength(1);
     expect(message.updates).toBe(1);
-    const claim = (await h.ledger.getRun(run.runId))?.decision;
+    const claim = (await h.ledger.getRun(run.runId))?.decisions?.default;
     expect(claim?.decision).toBe(h.decided.of(run.runId)[0]!.decision);
     expect(claim?.decidedBy.id).toBe(h.decided.of(run.runId)[0]!.decidedBy.id);
     expect(h.fake.ephemerals.filter((ephemeral) => ephemeral.text.includes(run.runId) && ephemeral.text.includes('already'))).toHaveLength(11);

@@ -51,9 +51,9 @@ async function setup(runtime: Runtime) {
       runIds.add(runId);
       const image = { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() };
       await ledger.createRun(newRun({ runId, before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'] }), new Date(), {}, {});
-      // The build as buildStatus leaves it, then its build-finished through the approvalRequest stage.
+      // The build as buildStatus leaves it, then its build-finished through the promotion stage.
       await ledger.updateRun(runId, (run) => ((run.builds.frontend = { buildId: 'b1', status: 'SUCCESS', image: { repository: image.repository, tag: image.tag, digest: image.digest } }), true));
-      await deliver(runtime, 'approvalRequest', 'build-finished', makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after, image }));
+      await deliver(runtime, 'promotion', 'build-finished', makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after, image }));
       expect((await ledger.getRun(runId))?.stages.approval?.status).toBe('waiting');
       return runId;
     },
@@ -119,7 +119,7 @@ describe('baton approve beside a plain embedded baton dev (in-process bus + SQLi
   beforeAll(async () => {
     fixture = await setup(runtime);
     const deps = decideDepsFor(stageRuntime<'approval-decided'>(runtime, MANIFEST.find('approvalCallback')!, MANIFEST), 'background');
-    served = await serveHttp(localApprovalRoutes({ decide: (body) => decide(body, deps), expire: () => expireStale(deps) }), runtime);
+    served = await serveHttp(localApprovalRoutes({ decide: (body) => decide(body, deps), expire: () => expireStale(deps), environment: async () => ({ ok: false, message: 'not in this test' }) }), runtime);
     // No emulator and no project: cliRuntime picks the embedded runtime and goes through BATON_DEV_URL.
     env = { BATON_DEV_URL: served.url, BATON_HOME: dir, PATH: process.env.PATH };
   });

@@ -19,7 +19,7 @@ jest.setTimeout(60_000);
 
 /**
  * The deployed wiring: the package `main` registers both targets with functions-framework, and
- * the framework's test server serves them (a Pub/Sub push body for `approvalRequest`, Slack's
+ * the framework's test server serves them (a Pub/Sub push body for `promotion`, Slack's
  * form POST for `approvalCallback`), on the cloud runtime against the emulators.
  */
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
@@ -69,9 +69,9 @@ test('a build-finished push posts the question, and a signed click through the f
   const event = makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after, image });
   const push = {
     message: { data: Buffer.from(JSON.stringify(event)).toString('base64'), attributes: { type: 'build-finished', run_id: runId }, messageId: hex(12), publishTime: new Date().toISOString() },
-    subscription: 'projects/baton-test/subscriptions/approvalRequest',
+    subscription: 'projects/baton-test/subscriptions/promotion',
   };
-  const delivered = await request(getTestServer('approvalRequest')).post('/projects/baton-test/topics/build-finished').set('content-type', 'application/json').send(push);
+  const delivered = await request(getTestServer('promotion')).post('/projects/baton-test/topics/build-finished').set('content-type', 'application/json').send(push);
   expect(delivered.status).toBeLessThan(300);
   const message = fake.messages.find((candidate) => candidate.text.includes(runId));
   expect(message?.channel).toBe('C0FF');

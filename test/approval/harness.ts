@@ -156,7 +156,7 @@ export async function startHarness(mode: Mode, extraEnv: Record<string, string> 
   };
   const requested = await collect('approval-requested');
   const decided = await collect('approval-decided');
-  subscriptions.push(...(await subscribeStages(runtime, ['approvalRequest'], { prefix: `${unique}-`, minBackoffMs: 100, maxBackoffMs: 1_000 })));
+  subscriptions.push(...(await subscribeStages(runtime, ['promotion'], { prefix: `${unique}-`, minBackoffMs: 100, maxBackoffMs: 1_000 })));
   const callbackStage = MANIFEST.find('approvalCallback') as HttpStage;
   const served: { server: Server; url: string } = await serveHttp([{ method: 'POST', path: '/approvalCallback', target: httpStageTarget(callbackStage, runtime, MANIFEST) }], runtime);
 

@@ -40,7 +40,9 @@ async function setup(kind: RuntimeKind, token = TOKEN, duplicateDeliveries = kin
 async function publishChart(s: Setup, options: { pipeline?: string; version?: string; script?: FakeApplicationScript } = {}): Promise<string> {
   const pipeline = options.pipeline ?? 'shop';
   const version = options.version ?? '1.4.3';
-  if (options.script) s.fake.setApplication('shop-prod', options.script);
+  const built = image('svc-1', 'abc1234');
+  // Once synced, the live Pods run the published digest unless the script says otherwise.
+  if (options.script) s.fake.setApplication('shop-prod', { images: { 'svc-1': `${built.repository}@${built.digest}` }, ...options.script });
   const runId = `${pipeline}-${uniqueName('deploy')}`;
   const ledger = s.stage.runtime.ledger();
   await ledger.createRun(newRun({ runId, pipeline, after: SHA, pusher: { name: 'Ada' }, services: ['svc-1'] }), new Date(Date.now() - 90_000), {}, {});
@@ -52,7 +54,7 @@ async function publishChart(s: Setup, options: { pipeline?: string; version?: st
     ociRef: `oci://registry.test/charts/shop:${version}`,
     manifestDigest: digestOf(`manifest ${version}`),
     chartCommit: SHA,
-    images: [image('svc-1', 'abc1234')],
+    images: [built],
   });
   return runId;
 }
@@ -124,6 +126,13 @@ describe('deployWatch verdicts (in-process runtime)', () => {
     ['synced to the chart by OCI digest', { outcome: 'healthy', pollsUntilDone: 1, revision: digestOf('manifest 1.4.3') }, { status: 'synced', revision: digestOf('manifest 1.4.3') }, undefined],
     ['transient API errors are retried', { outcome: 'healthy', pollsUntilDone: 1, revision: '1.4.3', failFirst: 2 }, { status: 'synced' }, undefined],
     ['the API keeps failing', { outcome: 'healthy', failFirst: 100 }, { status: 'failed' }, /failed to refresh Argo CD application shop-prod: HTTP 500/],
+    // Synced and Healthy is not enough: the live Pods still run the old image (argocd-image-updater #964).
+    [
+      'Synced and Healthy, but the pods run another digest',
+      { outcome: 'healthy', pollsUntilDone: 1, revision: '1.4.3', images: { 'svc-1': `registry.test/shop/svc-1@${digestOf('an older build')}` } },
+      { status: 'timeout' },
+      /the live pods do not run the release after 2 s: svc-1: no pod runs sha256:.*; svc-1: pod svc-1-/,
+    ],
   ])('%s', async (_name, script, expected, reason) => {
     const runId = await publishChart(s, { script });
     const { event, record } = await finished(s, runId);

@@ -133,7 +133,7 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
       const runs = await Promise.all(runIds.map((runId) => ledger.getRun(runId)));
       if (runs.every((run) => run && run.status !== 'running')) return runs as RunRecord[];
       for (const run of runs) {
-        if (run?.status === 'running' && run.stages.approval?.status === 'waiting' && !run.decision) await approve(run.runId);
+        if (run?.status === 'running' && run.stages.approval?.status === 'waiting' && !run.decisions?.default) await approve(run.runId);
       }
       if (Date.now() > deadline) throw new Error(`runs did not end within ${timeoutMs} ms: ${runs.map((run) => `${run?.runId} ${run?.status} ${JSON.stringify(run?.stages)}`).join('\n')}\n${output.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));

@@ -11,6 +11,9 @@ import {
 } from '../../domain/environments/release.js';
 import type { HistoryEntry, PromotionEnvironment, PromotionState } from '../../domain/environments/release.js';
 
+/** A run order (`RunOrder`) for the n-th run: later runs compare greater. */
+const orderOf = (n: number) => `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z~run-${n}`;
+
 /** Releases, promotion and rollback: pure functions, one table row per rule. */
 const d = (char: string) => `sha256:${char.repeat(64)}`;
 const built = (service: string, char: string) => ({ service, digest: d(char), repository: `registry.test/boutique/${service}`, tag: `abc${char}` });
@@ -121,7 +124,7 @@ describe('history and rollback', () => {
   const entry = (runId: string, seq: number, release: Record<string, string>, at: string, status: HistoryEntry['status'], kind?: HistoryEntry['kind']): HistoryEntry => ({
     environment: 'production',
     runId,
-    seq,
+    order: orderOf(seq),
     release,
     at: `2026-12-01T${at}:00Z`,
     status,
@@ -172,9 +175,9 @@ describe('history and rollback', () => {
   });
 
   test('a newer run that reached an environment supersedes older runs there, but not a rollback or a failed deploy', () => {
-    expect(supersededIn(HISTORY, 1).sort()).toEqual(['production', 'staging']);
-    expect(supersededIn(HISTORY, 2)).toEqual(['production']);
-    expect(supersededIn(HISTORY, 3)).toEqual([]);
-    expect(supersededIn([entry('run-2', 2, r2, '12:05', 'succeeded', 'rollback'), entry('run-4', 4, r1, '13:00', 'failed')], 1)).toEqual([]);
+    expect(supersededIn(HISTORY, orderOf(1)).sort()).toEqual(['production', 'staging']);
+    expect(supersededIn(HISTORY, orderOf(2))).toEqual(['production']);
+    expect(supersededIn(HISTORY, orderOf(3))).toEqual([]);
+    expect(supersededIn([entry('run-2', 2, r2, '12:05', 'succeeded', 'rollback'), entry('run-4', 4, r1, '13:00', 'failed')], orderOf(1))).toEqual([]);
   });
 });

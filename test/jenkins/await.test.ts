@@ -112,7 +112,7 @@ describe('baton await: waiting', () => {
     await chain.createRun(runId, ['frontend', 'cart']);
     const waiting = await chain.startAwait(runId, 'build');
     await chain.publish('build-finished', events.buildFinished(runId, 'cart', 'FAILURE'));
-    // Like approvalRequest, the ledger marks the stage failed at the first failure; the wait goes on.
+    // Like promotion, the ledger marks the stage failed at the first failure; the wait goes on.
     await chain.ledger.recordStage(runId, 'build', { status: 'failed', detail: 'cart FAILURE' }, MANIFEST.plan);
     await chain.ledger.updateRun(runId, (run) => ((run.builds = { cart: { buildId: 'build-cart', status: 'FAILURE' } }), true));
     expect(await stillWaiting(waiting)).toBe(true);

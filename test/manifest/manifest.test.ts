@@ -60,7 +60,7 @@ describe('a stage added to the list', () => {
 
   test('is listed by baton await', () => {
     expect(awaitStagesOf(WITH_SAMPLE).smoke).toEqual({ topic: 'deploy-finished', ledgerStage: 'smoke', defaultTimeoutSeconds: 300 });
-    expect(Object.keys(awaitStagesOf(STAGES))).toEqual(['intake', 'mirror', 'build', 'approve', 'chart', 'deploy']);
+    expect(Object.keys(awaitStagesOf(STAGES))).toEqual(['intake', 'mirror', 'build', 'approve', 'chart', 'deploy', 'verify']);
   });
 
   test('is in the generated Terraform inputs with exactly its grants', () => {

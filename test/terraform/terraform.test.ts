@@ -215,7 +215,7 @@ describe('the cross-checks catch broken references', () => {
     delete values.SLACK_CHANNEL;
     values.SLACK_SIGNING_SECRET = 'x';
     const problems = checkEnvironment(t, MANIFEST_JSON, isSecretEnv);
-    expect(problems).toContain("approvalRequest reads SLACK_CHANNEL, which the functions module's plain_env_values does not give a value");
+    expect(problems).toContain("promotion reads SLACK_CHANNEL, which the functions module's plain_env_values does not give a value");
     expect(problems).toContain('SLACK_SIGNING_SECRET is a secret, but the functions module passes it as a plain value');
   });
 

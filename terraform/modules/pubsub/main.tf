@@ -11,6 +11,8 @@ locals {
     "approval-decided",
     "chart-published",
     "deploy-finished",
+    "release-verified",
+    "promotion-requested",
   ]
 
   all_topics = toset(concat(local.topics, var.external_topics))
