@@ -316,7 +316,7 @@ export const PUBSUB_EVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished'
 
 /** What the checks read of `stages.json` (functions/stagesJson.ts). */
 export type StagesJsonLike = {
-  stages: Record<string, { entryPoint: string; trigger: string; topics: string[]; publishes: string[]; env: string[]; secrets: string[]; public: boolean; maxDeliveryAttempts: number }>;
+  stages: Record<string, { entryPoint: string; trigger: string; topics: string[]; publishes: string[]; env: string[]; secrets: string[]; public: boolean; maxDeliveryAttempts: number; projectRoles?: string[] }>;
 };
 
 /**
@@ -417,6 +417,38 @@ export function checkEnvironment(tree: TfTree, manifest: StagesJsonLike, isSecre
   const secretDyn = isBody(svc.dynamic) ? first(svc.dynamic.secret_environment_variables) : {};
   if (secretDyn.for_each !== '${toset(each.value.secrets)}') problems.push("modules/functions: secret_environment_variables must iterate the stage's secrets");
   if (!asString(fn.locals.env_by_stage).includes('for env in s.env : env => local.plain_env_values[env]')) problems.push("modules/functions: local.env_by_stage must give each stage exactly its env, from local.plain_env_values");
+  return problems;
+}
+
+// --- Prometheus for release verification ----------------------------------------
+
+/** The project's Managed Prometheus query frontend: the Prometheus HTTP API, authenticated with an access token. */
+export const MANAGED_PROMETHEUS_URL = 'https://monitoring.googleapis.com/v1/projects/${var.project_id}/location/global/prometheus';
+export const PROMETHEUS_ENV = 'PROMETHEUS_URL';
+export const PROMETHEUS_ROLE = 'roles/monitoring.viewer';
+/** The stage that verifies releases (functions/verifyRelease): it must read Prometheus once it is declared. */
+export const VERIFY_STAGE = 'verifyRelease';
+
+/**
+ * Release verification can reach Prometheus: the functions module gives PROMETHEUS_URL the
+ * project's Managed Prometheus frontend, every stage that reads it holds roles/monitoring.viewer
+ * on the project (declared with the stage, `roles.project`, so stages.json's projectRoles and the
+ * module's project grants carry it), and verifyRelease, once declared, reads it.
+ */
+export function checkPrometheus(tree: TfTree, manifest: StagesJsonLike): string[] {
+  const problems: string[] = [];
+  const fn = dir(tree, 'modules/functions', problems);
+  if (!fn) return problems;
+  const values = isBody(fn.locals.plain_env_values) ? fn.locals.plain_env_values : {};
+  if (!(PROMETHEUS_ENV in values)) problems.push(`modules/functions: plain_env_values has no ${PROMETHEUS_ENV} (the Managed Prometheus frontend, ${MANAGED_PROMETHEUS_URL})`);
+  else if (values[PROMETHEUS_ENV] !== MANAGED_PROMETHEUS_URL) problems.push(`modules/functions: ${PROMETHEUS_ENV} must be the project's Managed Prometheus frontend ${MANAGED_PROMETHEUS_URL}, not ${asString(values[PROMETHEUS_ENV])}`);
+  for (const [name, stage] of Object.entries(manifest.stages)) {
+    if (stage.env.includes(PROMETHEUS_ENV) && !(stage.projectRoles ?? []).includes(PROMETHEUS_ROLE)) {
+      problems.push(`${name} reads ${PROMETHEUS_ENV} but has no ${PROMETHEUS_ROLE} on the project (add it to roles.project in its stage declaration)`);
+    }
+  }
+  const verifier = manifest.stages[VERIFY_STAGE];
+  if (verifier && !verifier.env.includes(PROMETHEUS_ENV)) problems.push(`${VERIFY_STAGE} does not declare ${PROMETHEUS_ENV} in its env`);
   return problems;
 }
 

@@ -15,7 +15,10 @@ import { isSecretEnv } from '../../shared/config/envVars.js';
 import { stagesJson } from '../../functions/stagesJson.js';
 import { type Body, type TfTree, addFile, emptyDir, first, isBody, loadTree, parseTf } from './hclTree.js';
 import {
+  type StagesJsonLike,
+  MANAGED_PROMETHEUS_URL,
   checkDeclarations,
+  checkPrometheus,
   checkEnvironment,
   checkFunctions,
   checkGrants,
@@ -347,4 +350,55 @@ describe('hclTree', () => {
     expect(d.locals).toEqual({ a: 1, b: '${var.v}' });
     expect(isBody(d.resources.google_pubsub_topic?.t) && d.resources.google_pubsub_topic!.t!.name).toBe('n');
   });
+});
+
+describe('Prometheus for release verification', () => {
+  /** The manifest with a verifyRelease entry as the lead declares it (env PROMETHEUS_URL, roles.project monitoring.viewer), until it is in functions/stages.ts. */
+  function withVerifier(change: (stage: StagesJsonLike['stages'][string]) => void = () => {}): StagesJsonLike {
+    const manifest = structuredClone(MANIFEST_JSON) as unknown as StagesJsonLike;
+    const stage = manifest.stages.verifyRelease ?? { ...structuredClone(manifest.stages.deployWatch!), entryPoint: 'verifyRelease' };
+    stage.env = [...new Set([...stage.env, 'PROMETHEUS_URL'])];
+    stage.projectRoles = [...new Set([...(stage.projectRoles ?? []), 'roles/monitoring.viewer'])];
+    change(stage);
+    manifest.stages.verifyRelease = stage;
+    return manifest;
+  }
+
+  test('PROMETHEUS_URL is the project\'s Managed Prometheus frontend, and every stage that reads it may query it', () => {
+    expect(MANAGED_PROMETHEUS_URL).toBe('https://monitoring.googleapis.com/v1/projects/${var.project_id}/location/global/prometheus');
+    expect(checkPrometheus(tree, MANIFEST_JSON)).toEqual([]);
+    expect(checkPrometheus(tree, withVerifier())).toEqual([]);
+    expect(checkEnvironment(tree, withVerifier(), isSecretEnv)).toEqual([]);
+  });
+
+  test('a reader without roles/monitoring.viewer, a verifyRelease that does not read it, a missing or different URL', () => {
+    expect(checkPrometheus(tree, withVerifier((s) => (s.projectRoles = ['roles/datastore.user'])))).toEqual([
+      'verifyRelease reads PROMETHEUS_URL but has no roles/monitoring.viewer on the project (add it to roles.project in its stage declaration)',
+    ]);
+    expect(checkPrometheus(tree, withVerifier((s) => (s.env = s.env.filter((e) => e !== 'PROMETHEUS_URL'))))).toEqual(['verifyRelease does not declare PROMETHEUS_URL in its env']);
+    const t = clone(tree);
+    const values = fnDir(t).locals.plain_env_values as Body;
+    values.PROMETHEUS_URL = 'http://prometheus.monitoring:9090';
+    expect(checkPrometheus(t, withVerifier())).toEqual([
+      `modules/functions: PROMETHEUS_URL must be the project's Managed Prometheus frontend ${MANAGED_PROMETHEUS_URL}, not http://prometheus.monitoring:9090`,
+    ]);
+    delete values.PROMETHEUS_URL;
+    expect(checkPrometheus(t, withVerifier())).toContain(`modules/functions: plain_env_values has no PROMETHEUS_URL (the Managed Prometheus frontend, ${MANAGED_PROMETHEUS_URL})`);
+    expect(checkEnvironment(t, withVerifier(), isSecretEnv)).toContain("verifyRelease reads PROMETHEUS_URL, which the functions module's plain_env_values does not give a value");
+  });
+
+  test('on disk: dropping PROMETHEUS_URL from a copy of the functions module is caught', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'baton-tf-'));
+    try {
+      await fs.cp(tfRoot, path.join(tmp, 'terraform'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
+      const main = path.join(tmp, 'terraform/modules/functions/main.tf');
+      const text = await fs.readFile(main, 'utf8');
+      const line = /\n\s*PROMETHEUS_URL = "[^"]*"/;
+      expect(text).toMatch(line);
+      await fs.writeFile(main, text.replace(line, ''));
+      expect(checkPrometheus(await loadTree(path.join(tmp, 'terraform')), withVerifier())).toEqual([expect.stringMatching(/plain_env_values has no PROMETHEUS_URL/)]);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
