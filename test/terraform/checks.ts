@@ -452,6 +452,59 @@ export function checkPrometheus(tree: TfTree, manifest: StagesJsonLike): string[
   return problems;
 }
 
+// --- environments: one Argo CD Application each --------------------------------------
+
+/** One entry of the cicd module's var.environments. */
+export type TfEnvironment = { name: string; application: string; namespace: string; values_file: string };
+/** What the checks read of a pipeline config's `pipelines[].environments`. */
+export type ConfigEnvironment = { name: string; argocd: { application: string }; values: string };
+
+/** The cicd module makes one Application per entry of var.environments, from its fields, and installs exactly those. */
+export function checkApplications(tree: TfTree): string[] {
+  const problems: string[] = [];
+  const cicd = dir(tree, 'modules/cicd', problems);
+  if (!cicd) return problems;
+  const apps = asString(cicd.locals.applications);
+  for (const needle of ['for e in var.environments : e.application =>', 'valueFiles = [e.values_file]', 'namespace = e.namespace', '"baton/environment" = e.name', 'local.application.spec']) {
+    if (!apps.includes(needle)) problems.push(`modules/cicd: local.applications must make one Application per var.environments entry (${needle})`);
+  }
+  if (!asString(cicd.locals.project_spec).includes('for e in var.environments : { server = local.application.spec.destination.server, namespace = e.namespace }')) {
+    problems.push("modules/cicd: the AppProject's destinations must be exactly the environments' namespaces");
+  }
+  const values = asString(cicd.resources.helm_release?.argocd_apps?.values);
+  if (!values.includes('applications = local.applications')) problems.push('modules/cicd: helm_release.argocd_apps must install local.applications');
+  return problems;
+}
+
+/**
+ * One fact, checked both ways: every environment of the pipeline config has an Argo CD
+ * Application in Terraform with the same name (and the same values file), and every
+ * environment in Terraform is one of the config's, in the same order.
+ */
+export function checkEnvironmentsMatch(terraform: readonly TfEnvironment[], config: readonly ConfigEnvironment[], configLabel: string): string[] {
+  const problems: string[] = [];
+  for (const environment of config) {
+    const match = terraform.find((candidate) => candidate.application === environment.argocd.application);
+    if (!match) {
+      problems.push(`${configLabel}: environment ${environment.name} deploys Argo CD Application ${environment.argocd.application}, which Terraform does not create`);
+      continue;
+    }
+    if (match.name !== environment.name) problems.push(`${configLabel}: Application ${match.application} is environment ${environment.name} here but ${match.name} in Terraform`);
+    if (match.values_file !== environment.values) problems.push(`${configLabel}: environment ${environment.name} pins its release in ${environment.values}, but its Application reads ${match.values_file}`);
+  }
+  for (const environment of terraform) {
+    if (!config.some((candidate) => candidate.argocd.application === environment.application)) {
+      problems.push(`Terraform creates Argo CD Application ${environment.application} (environment ${environment.name}), which no environment of ${configLabel} deploys`);
+    }
+  }
+  const order = (names: string[]) => names.join(', ');
+  const shared = (list: string[], other: string[]) => list.filter((name) => other.includes(name));
+  const tfNames = terraform.map((e) => e.name);
+  const configNames = config.map((e) => e.name);
+  if (order(shared(tfNames, configNames)) !== order(shared(configNames, tfNames))) problems.push(`environments are in a different order: ${order(tfNames)} in Terraform, ${order(configNames)} in ${configLabel}`);
+  return problems;
+}
+
 /** Only the public HTTP stages (git hosts, Slack) are invokable by anyone. */
 export function checkPublicAccess(tree: TfTree): string[] {
   const problems: string[] = [];
