@@ -6,7 +6,7 @@
  * image is checked to be pinned by digest, and by the digest that was just built.
  *
  *   const preview = await previewChart({ ociRef: 'oci://127.0.0.1:5000/charts/online-boutique', version: '0.1.1', plainHttp: true,
- *                                        valuesFiles: ['values-poc.yaml'], expectedDigests: { frontend: 'sha256:…' } });
+ *                                        valuesFiles: ['values-dev.yaml'], expectedDigests: { frontend: 'sha256:…' } });
  *   console.log(formatPreview(preview).join('\n'));   // preview.problems is empty when all is well
  *
  * Nothing here talks to a cluster; nothing imports from functions/ or cli/.

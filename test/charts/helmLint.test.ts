@@ -17,7 +17,7 @@ const CASES: [string, string, string[]][] = [
 
 describe('every chart and values file', () => {
   test('there are environment values files to check', () => {
-    expect(envFiles).toEqual(['values-poc.yaml', 'values-prod.yaml']);
+    expect(envFiles).toEqual(['values-dev.yaml', 'values-prod.yaml']);
   });
 
   test.each(CASES)('%s: helm lint --strict passes with nothing but the icon note', async (_name, chart, valueFiles) => {

@@ -31,8 +31,8 @@ export const SERVICES = [
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Environments with a values-<env>.yaml in the chart; "default" is values.yaml alone. */
-export const ENVS = ['default', 'poc', 'prod'] as const;
+/** Environments with a values-<env>.yaml in the chart (the poc's, terraform/envs/poc var.environments); "default" is values.yaml alone. */
+export const ENVS = ['default', 'dev', 'prod'] as const;
 export type Env = (typeof ENVS)[number];
 
 export interface RenderOptions {
@@ -74,7 +74,7 @@ export function envValueFiles(env: Env): string[] {
 }
 
 export function envNamespace(env: Env): string {
-  return env === 'prod' ? 'boutique' : 'boutique-poc';
+  return env === 'default' ? 'boutique' : `boutique-${env}`;
 }
 
 export function readYaml(file: string): unknown {

@@ -173,9 +173,9 @@ describe('query grammars (@prometheus-io/lezer-promql, @grafana/lezer-logql)', (
     ['promql', 'a doubled equals sign in a matcher', 'up{job=="baton"}'],
     ['promql', 'an unquoted label value', 'up{job=baton}'],
     ['promql', 'a dangling operator', 'sum(up) /'],
-    ['logql', 'a stream selector without braces', 'namespace="boutique-poc" |= "error"'],
-    ['logql', 'an unclosed selector', '{namespace="boutique-poc" |= "error"'],
-    ['logql', 'a line filter without its string', '{namespace="boutique-poc"} |~'],
+    ['logql', 'a stream selector without braces', 'namespace="boutique-dev" |= "error"'],
+    ['logql', 'an unclosed selector', '{namespace="boutique-dev" |= "error"'],
+    ['logql', 'a line filter without its string', '{namespace="boutique-dev"} |~'],
   ] as const)('%s: %s', (language, _what, expr) => {
     expect(queryErrors(language, expr)).not.toEqual([]);
   });

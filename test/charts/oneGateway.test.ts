@@ -1,9 +1,10 @@
 // One Gateway for the PoC. Both charts that reach the cluster are rendered the way their owners
 // install them: terraform/modules/ingress/chart with exactly the values envs/poc's module "ingress"
 // hands to helm_release (local.chart_values, evaluated from the Terraform files and a tfvars), and
-// charts/online-boutique as charts/argocd/application-poc.yaml has Argo CD install it. Together
-// they must hold exactly one Gateway, with the reserved address, the host names and the
-// certificate, and the frontend's HTTPRoute must attach to it.
+// charts/online-boutique as each environment's Argo CD Application installs it (dev and prod, in
+// one cluster). Together they must hold exactly one Gateway, with the reserved address, the host
+// names and the certificate; each environment's frontend HTTPRoute attaches to it, prod on every
+// host name and dev only on its own.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,14 +12,17 @@ import { stringify } from 'yaml';
 
 import { loadTree, parseTf, type Json, type TfTree } from '../terraform/hclTree.js';
 import { evaluate, moduleContext } from '../terraform/evaluate.js';
-import { byKind, chartDir, find, ingressChartDir, parseManifests, render, repoRoot, validateManifest, type Manifest } from './helmRender.js';
+import { applicationFor, pocEnvironments, type TfEnvironment } from './argoApps.js';
+import { byKind, chartDir, find, ingressChartDir, render, repoRoot, validateManifest, type Manifest } from './helmRender.js';
 
 const tfRoot = path.join(repoRoot, 'terraform');
 let tree: TfTree;
 let tfvars: Record<string, Json>;
 let tmp: string;
+let environments: TfEnvironment[];
 
 beforeAll(async () => {
+  environments = await pocEnvironments();
   tree = await loadTree(tfRoot);
   tfvars = (await parseTf('terraform.tfvars', readFileSync(path.join(tfRoot, 'envs/poc/terraform.tfvars.example'), 'utf8'))) as Record<string, Json>;
   tmp = mkdtempSync(path.join(os.tmpdir(), 'baton-one-gateway-'));
@@ -44,9 +48,9 @@ function terraformInstall(vars: Record<string, Json>): { install: Install; addre
   return { install, addressName: String(evaluate(ctx.dir.resources.google_compute_address!.main!.name!, ctx)) };
 }
 
-/** What Argo CD installs for charts/argocd/application-<env>.yaml. */
-function argoInstall(env: 'poc' | 'prod'): Install {
-  const app = parseManifests(readFileSync(path.join(repoRoot, 'charts', 'argocd', `application-${env}.yaml`), 'utf8'))[0]!;
+/** What Argo CD installs for one environment's Application (modules/cicd). */
+function argoInstall(env: 'dev' | 'prod'): Install {
+  const app = applicationFor(environments.find((e) => e.name === env)!);
   const helm = app.spec.source.helm;
   return { release: helm.releaseName ?? app.metadata.name, namespace: app.spec.destination.namespace, chart: chartDir, valueFiles: (helm.valueFiles as string[]).map((f) => path.join(chartDir, f)) };
 }
@@ -57,7 +61,7 @@ async function renderInstall(i: Install): Promise<Manifest[]> {
 
 async function pocCluster(vars: Record<string, Json>): Promise<{ docs: Manifest[]; addressName: string }> {
   const tf = terraformInstall(vars);
-  const docs = [...(await renderInstall(tf.install)), ...(await renderInstall(argoInstall('poc')))];
+  const docs = [...(await renderInstall(tf.install)), ...(await renderInstall(argoInstall('dev'))), ...(await renderInstall(argoInstall('prod')))];
   for (const d of docs) validateManifest(d);
   return { docs, addressName: tf.addressName };
 }
@@ -69,9 +73,12 @@ describe('the PoC has exactly one Gateway', () => {
     expect(gateways.map((g) => `${g.metadata.namespace}/${g.metadata.name}`)).toEqual(['gateway/baton-frontend']);
     const gw = gateways[0]!;
     expect(gw.spec.addresses).toEqual([{ type: 'NamedAddress', value: addressName }]);
-    const route = find(docs, 'HTTPRoute', 'frontend');
-    expect(route.metadata.namespace).toBe('boutique-poc');
-    expect(route.spec.parentRefs).toEqual([expect.objectContaining({ kind: 'Gateway', name: gw.metadata.name, namespace: gw.metadata.namespace })]);
+    const routes = byKind(docs, 'HTTPRoute');
+    expect(routes.map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual(['boutique-dev/frontend', 'boutique-prod/frontend']);
+    for (const route of routes) expect(route.spec.parentRefs).toEqual([expect.objectContaining({ kind: 'Gateway', name: gw.metadata.name, namespace: gw.metadata.namespace })]);
+    // prod answers on every host name; dev only on its own, which is more specific, so the two
+    // never compete for a request.
+    expect(routes.map((r) => r.spec.hostnames)).toEqual([['dev.boutique.internal'], undefined]);
     // Every listener admits routes from the app's namespace.
     for (const l of gw.spec.listeners) expect(l.allowedRoutes.namespaces.from).toBe('All');
     // No second load balancer: no LoadBalancer Service either.
@@ -90,8 +97,8 @@ describe('the PoC has exactly one Gateway', () => {
       ['HTTPS', 443, 'www.example.com'],
     ]);
     for (const l of listeners.filter((x) => x.protocol === 'HTTPS')) expect(l.tls?.options).toEqual({ 'networking.gke.io/pre-shared-certs': 'shop-cert' });
-    // The route names no listener and no host: it serves every host name of the Gateway.
-    const route = find(docs, 'HTTPRoute', 'frontend');
+    // prod's route names no listener and no host: it serves every host name of the Gateway.
+    const route = byKind(docs, 'HTTPRoute').find((r) => r.metadata.namespace === 'boutique-prod')!;
     expect(route.spec.parentRefs[0].sectionName).toBeUndefined();
     expect(route.spec.hostnames).toBeUndefined();
   });
@@ -104,7 +111,7 @@ describe('the PoC has exactly one Gateway', () => {
 
   test('the count can fail: the chart creating its own Gateway again makes two', async () => {
     const tf = terraformInstall(tfvars);
-    const argo = argoInstall('poc');
+    const argo = argoInstall('dev');
     const docs = [...(await renderInstall(tf.install)), ...(await render({ chart: argo.chart, releaseName: argo.release, namespace: argo.namespace, valueFiles: argo.valueFiles, set: ['gateway.create=true', 'gateway.name=boutique', 'gateway.namespace='] }))];
     expect(byKind(docs, 'Gateway')).toHaveLength(2);
   });

@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseDocument, isMap, isScalar } from 'yaml';
 
+import { applyImagesToChart } from '../../domain/chart/chartEdit.js';
+
 import {
   ENVS,
   SERVICES,
@@ -190,7 +192,7 @@ describe.each(ENVS)('online-boutique rendered with %s values', (env) => {
       if (!enabledServices(env).includes(name)) continue;
       const dep = find(docs(env), 'Deployment', name);
       const c = dep.spec.template.spec.containers[0];
-      const want = env === 'poc' && name === 'loadgenerator' ? { ...expected, USERS: '5' } : expected;
+      const want = env === 'dev' && name === 'loadgenerator' ? { ...expected, USERS: '5' } : expected;
       expect(envOf(c)).toMatchObject(want);
     }
   });
@@ -222,7 +224,9 @@ describe.each(ENVS)('online-boutique rendered with %s values', (env) => {
       // Deployed, it attaches to the one Gateway Terraform owns (modules/ingress), on every listener.
       expect(byKind(docs(env), 'Gateway')).toHaveLength(0);
       expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'baton-frontend', namespace: 'gateway' }]);
-      expect(route.spec.hostnames).toBeUndefined();
+      // prod serves every host name of the Gateway; dev only its own, which takes precedence
+      // over a route without host names, so it never takes prod's traffic.
+      expect(route.spec.hostnames).toEqual(env === 'dev' ? ['dev.boutique.internal'] : undefined);
     }
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'frontend', port: 80 }]);
     expect(find(docs(env), 'HealthCheckPolicy', 'frontend').spec.default.config.httpHealthCheck).toEqual({ port: 8080, requestPath: '/_healthz' });
@@ -245,7 +249,7 @@ describe('per-environment settings', () => {
   test('HPA min/max/target come from values, with per-service overrides', () => {
     const hpa = (env: Env, name: string): Manifest => find(docs(env), 'HorizontalPodAutoscaler', name);
     expect(hpa('default', 'adservice').spec).toMatchObject({ minReplicas: 1, maxReplicas: 5 });
-    expect(hpa('poc', 'adservice').spec).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
+    expect(hpa('dev', 'adservice').spec).toMatchObject({ minReplicas: 1, maxReplicas: 3 });
     expect(hpa('prod', 'adservice').spec).toMatchObject({ minReplicas: 2, maxReplicas: 10 });
     expect(hpa('prod', 'adservice').spec.metrics[0].resource.target.averageUtilization).toBe(60);
     expect(hpa('prod', 'frontend').spec).toMatchObject({ minReplicas: 3, maxReplicas: 15 });
@@ -360,10 +364,42 @@ describe('chart files', () => {
     }
   });
 
-  test('environment values never set images (they would shadow chartBump)', () => {
+  test('each environment values file pins every service\'s image, as values.yaml does (the environment\'s release)', () => {
+    const base = parseDocument(readFileSync(path.join(chartDir, 'values.yaml'), 'utf8'));
     for (const env of ENVS.filter((e) => e !== 'default')) {
-      const values = readYaml(path.join(chartDir, `values-${env}.yaml`)) as { services?: Record<string, Record<string, unknown>> };
-      for (const [name, svc] of Object.entries(values.services ?? {})) expect({ env, name, image: svc.image }).toEqual({ env, name, image: undefined });
+      const doc = parseDocument(readFileSync(path.join(chartDir, `values-${env}.yaml`), 'utf8'));
+      expect(doc.errors).toEqual([]);
+      for (const name of SERVICES) {
+        const image = doc.getIn(['services', name, 'image']);
+        // chartBump finds services.<name>.image and edits exactly these three keys in place.
+        expect({ env, name, keys: isMap(image) ? image.items.map((p) => (isScalar(p.key) ? p.key.value : p.key)) : image }).toEqual({ env, name, keys: ['repository', 'tag', 'digest'] });
+        expect(doc.getIn(['services', name, 'image', 'digest'])).toMatch(/^(sha256:[a-f0-9]{64})?$/);
+        expect(doc.getIn(['services', name, 'image', 'repository'])).toBe(base.getIn(['services', name, 'image', 'repository']));
+      }
     }
+  });
+
+  test('a release written into one environment\'s values file, as chartBump writes it, moves that environment only', async () => {
+    const chartCopy = path.join(tmp, 'release-in-dev');
+    rmSync(chartCopy, { recursive: true, force: true });
+    cpSync(chartDir, chartCopy, { recursive: true });
+    const texts = { chartYaml: readFileSync(path.join(chartCopy, 'Chart.yaml'), 'utf8'), values: readFileSync(path.join(chartCopy, 'values-dev.yaml'), 'utf8') };
+    const images = [
+      { service: 'frontend', repository: 'europe-west1-docker.pkg.dev/proj/images/frontend', tag: 'abc1234', digest: DIGEST('a') },
+      { service: 'cartservice', repository: 'europe-west1-docker.pkg.dev/proj/images/cartservice', tag: 'abc1234', digest: DIGEST('b') },
+    ];
+    const bumped = applyImagesToChart(texts, images, { valuesFile: 'values-dev.yaml' });
+    expect(bumped.changed).toBe(true);
+    // Only the pins changed: the header comment and every other line stay as they were.
+    expect(bumped.texts.values.split('\n').filter((line, i) => line !== texts.values.split('\n')[i])).toHaveLength(6);
+    expect(bumped.texts.values).toContain('## The release of dev:');
+    writeFileSync(path.join(chartCopy, 'values-dev.yaml'), bumped.texts.values);
+    const image = (out: Manifest[], name: string) => find(out, 'Deployment', name).spec.template.spec.containers[0].image;
+    const dev = await render({ chart: chartCopy, valueFiles: [path.join(chartCopy, 'values-dev.yaml')], namespace: envNamespace('dev') });
+    expect(image(dev, 'frontend')).toBe(`europe-west1-docker.pkg.dev/proj/images/frontend@${DIGEST('a')}`);
+    expect(image(dev, 'cartservice')).toBe(`europe-west1-docker.pkg.dev/proj/images/cartservice@${DIGEST('b')}`);
+    const prod = await render({ chart: chartCopy, valueFiles: [path.join(chartCopy, 'values-prod.yaml')], namespace: envNamespace('prod') });
+    expect(image(prod, 'frontend')).toBe(image(docs('prod'), 'frontend'));
+    expect(image(prod, 'frontend')).toBe('us-central1-docker.pkg.dev/google-samples/microservices-demo/frontend:v0.10.3');
   });
 });

@@ -16,7 +16,7 @@ import { SERVICES, chartDir, type Manifest } from './helmRender.js';
 
 const host = process.env.BATON_REGISTRY ?? '127.0.0.1:5000';
 const registry = new OciRegistry(host);
-const ARGO_POC = { plainHttp: true, valuesFiles: ['values-poc.yaml'], namespace: 'boutique-poc', releaseName: 'online-boutique' };
+const ARGO_POC = { plainHttp: true, valuesFiles: ['values-dev.yaml'], namespace: 'boutique-dev', releaseName: 'online-boutique' };
 
 /** Publishes a copy of the chart; `pin` bumps every service (and the third-party images) to a digest first. */
 async function publish(pin: boolean): Promise<{ ociRef: string; version: string; digests: Record<string, string> }> {
@@ -24,12 +24,14 @@ async function publish(pin: boolean): Promise<{ ociRef: string; version: string;
   cpSync(chartDir, dir, { recursive: true });
   const digests = Object.fromEntries(SERVICES.map((s) => [s, digestOf(`build-${s}`)]));
   if (pin) {
-    const texts = { chartYaml: readFileSync(path.join(dir, 'Chart.yaml'), 'utf8'), values: readFileSync(path.join(dir, 'values.yaml'), 'utf8') };
+    // chartBump pins the release in the environment's values file (dev's, as the Application reads it).
+    const texts = { chartYaml: readFileSync(path.join(dir, 'Chart.yaml'), 'utf8'), values: readFileSync(path.join(dir, 'values-dev.yaml'), 'utf8') };
     const images = SERVICES.map((service) => ({ service, repository: `${host}/boutique/${service}`, tag: '1234567', digest: digests[service]! }));
-    const bumped = applyImagesToChart(texts, images, { appVersion: '1234567' });
-    const values = parseDocument(bumped.texts.values);
+    const bumped = applyImagesToChart(texts, images, { appVersion: '1234567', valuesFile: 'values-dev.yaml' });
+    const values = parseDocument(readFileSync(path.join(dir, 'values.yaml'), 'utf8'));
     for (const p of [['redis', 'image'], ['redis', 'exporter', 'image'], ['services', 'loadgenerator', 'frontendCheck', 'image']]) values.setIn([...p, 'digest'], digestOf(p.join('.')));
     writeFileSync(path.join(dir, 'Chart.yaml'), bumped.texts.chartYaml);
+    writeFileSync(path.join(dir, 'values-dev.yaml'), bumped.texts.values);
     writeFileSync(path.join(dir, 'values.yaml'), values.toString());
   }
   const chart = await packageChart(dir);

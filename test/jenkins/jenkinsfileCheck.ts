@@ -3,7 +3,9 @@
  * comments, slashy regexes), a tree of the `name(args) { … }` blocks, and the rules baton's
  * Jenkinsfiles must keep: one `pipeline` with an `agent` and `stages`, the expected stages in
  * order, each stage's `baton await`, secrets only through credential bindings, and nothing that
- * looks like a secret written inline. Groovy's own parser (parseGroovy.groovy) checks the syntax.
+ * looks like a secret written inline, and a stage per environment of the pipeline (made at run
+ * time from `baton environments`) that awaits each per-environment stage with `--env`. Groovy's
+ * own parser (parseGroovy.groovy) checks the syntax, and runJenkinsfile.groovy runs it.
  */
 type Token = { kind: 'ident' | 'string' | 'punct'; text: string; dq?: boolean };
 
@@ -109,7 +111,24 @@ export type JenkinsfileExpectations = {
   awaits: Record<string, string>;
   /** Parameters the job takes. */
   parameters: string[];
+  /**
+   * The stage that makes a stage per environment of the pipeline: it reads `baton environments
+   * "$PIPELINE" --json`, runs `stage(…)` for each, and awaits each of `awaits` for the
+   * environment (`--env`).
+   */
+  environments?: { stage: string; awaits: string[] };
 };
+
+/** The await of `stage` in a command, and whether it names the environment. */
+function awaitIn(command: string, stage: string): { awaits: boolean; perEnvironment: boolean } {
+  const match = new RegExp(`\\bbaton await "\\$RUN_ID" --stage ${stage}\\b([^\\n]*)`).exec(command);
+  return { awaits: !!match, perEnvironment: !!match && /(?<![\w-])--env\b/.test(match[1]!) };
+}
+
+/** Every block under `block`, at any depth. */
+function descendants(block: Block): Block[] {
+  return block.children.flatMap((c) => [c, ...descendants(c)]);
+}
 
 /** Every rule a Jenkinsfile breaks; empty when it passes. */
 export function checkJenkinsfile(source: string, expected: JenkinsfileExpectations): string[] {
@@ -145,6 +164,22 @@ export function checkJenkinsfile(source: string, expected: JenkinsfileExpectatio
     }
   }
 
+  if (expected.environments) {
+    const { stage: stageName, awaits } = expected.environments;
+    const stage = stages.find((s) => s.args[0] === stageName);
+    if (!stage) problems.push(`there is no stage ${stageName} for the environments`);
+    else {
+      const commands = stage.tokens.filter((t) => t.kind === 'string').map((t) => t.text);
+      if (!commands.some((command) => /\bbaton environments "\$PIPELINE" --json\b/.test(command))) problems.push(`stage ${stageName} does not read baton environments "$PIPELINE" --json`);
+      if (!descendants(stage).some((block) => block.name === 'stage')) problems.push(`stage ${stageName} makes no stage per environment`);
+      for (const awaited of awaits) {
+        const found = commands.map((command) => awaitIn(command, awaited)).filter((a) => a.awaits);
+        if (found.length === 0) problems.push(`stage ${stageName} does not run baton await --stage ${awaited}`);
+        else if (!found.some((a) => a.perEnvironment)) problems.push(`stage ${stageName} awaits ${awaited} without --env`);
+      }
+    }
+  }
+
   // Secrets: only through bindings, and never interpolated by Groovy into a command line
   // (a "…${SECRET}…" string puts the value in the build's step arguments, unmasked).
   const tokens = root.tokens;
@@ -165,9 +200,16 @@ export function checkJenkinsfile(source: string, expected: JenkinsfileExpectatio
 
 /**
  * Every stage people watch (a declaration with `watch`, for the pipeline kind the Jenkinsfile
- * follows) has a Jenkins stage that runs `baton await "$RUN_ID" --stage <name>`.
+ * follows) has a Jenkins stage that runs `baton await "$RUN_ID" --stage <name>`; one that repeats
+ * per environment (`perEnvironment`) is awaited with the environment (`--env`). Returns the
+ * watched stages that are not awaited, and `<name> --env` for a per-environment one awaited
+ * only without it.
  */
-export function unwatchedStages(source: string, watched: readonly string[]): string[] {
+export function unwatchedStages(source: string, watched: readonly string[], perEnvironment: readonly string[] = []): string[] {
   const commands = tokenize(source).filter((token) => token.kind === 'string').map((token) => token.text);
-  return watched.filter((name) => !commands.some((command) => new RegExp(`\\bbaton await "\\$RUN_ID" --stage ${name}\\b`).test(command)));
+  return watched.flatMap((name) => {
+    const found = commands.map((command) => awaitIn(command, name)).filter((a) => a.awaits);
+    if (found.length === 0) return [name];
+    return perEnvironment.includes(name) && !found.some((a) => a.perEnvironment) ? [`${name} --env`] : [];
+  });
 }

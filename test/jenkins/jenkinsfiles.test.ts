@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,17 +12,24 @@ import { smokeTest } from '../manifest/sampleStage/stage.js';
 import type { JenkinsfileExpectations } from './jenkinsfileCheck.js';
 
 /**
- * Static checks of jenkins/: both Jenkinsfiles are declarative pipelines with the expected
- * stages (by Groovy's own parser and by the structural check), use credential bindings and hold
- * no secret; the JCasC file defines the jobs, pod templates and credentials they rely on.
+ * Checks of jenkins/: both Jenkinsfiles are declarative pipelines with the expected stages (by
+ * Groovy's own parser and by the structural check), use credential bindings and hold no secret;
+ * the app Jenkinsfile makes a stage per environment that awaits each per-environment stage with
+ * --env, and its Groovy is run for real (runJenkinsfile.groovy) for a pipeline without
+ * environments and for dev → prod; the JCasC file defines the jobs, pod templates and
+ * credentials they rely on.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
+/** The ledger stages that repeat per environment (`approval:<env>`, `chart:<env>`, `deploy:<env>`, `verify:<env>`; issue #15). */
+const PER_ENVIRONMENT_LEDGER = ['approval', 'chart', 'deploy', 'verify'];
+
 const APP: JenkinsfileExpectations = {
-  stages: ['Intake', 'Mirror', 'Build', 'Approve', 'Chart', 'Deploy'],
-  awaits: { Intake: 'intake', Mirror: 'mirror', Build: 'build', Approve: 'approve', Chart: 'chart', Deploy: 'deploy' },
+  stages: ['Intake', 'Mirror', 'Build', 'Environments'],
+  awaits: { Intake: 'intake', Mirror: 'mirror', Build: 'build' },
   parameters: ['RUN_ID', 'PIPELINE', 'COMMIT'],
+  environments: { stage: 'Environments', awaits: ['approve', 'chart', 'deploy', 'verify'] },
 };
 const TERRAFORM: JenkinsfileExpectations = {
   stages: ['Intake', 'Mirror', 'Plan', 'Approve', 'Apply'],
@@ -36,14 +43,37 @@ const terraform = read('jenkins/Jenkinsfile.terraform');
 const watched = (stages: readonly AnyStage[], kind: 'app' | 'terraform') =>
   stages.filter((stage) => stage.watch && (!stage.kinds || stage.kinds.includes(kind))).map((stage) => stage.watch!.as);
 
+/**
+ * The watched stages that repeat per environment: their ledger stage is one of the
+ * per-environment ones, or a declaration with that ledger stage says `perEnvironment`.
+ */
+const perEnvironment = (stages: readonly AnyStage[]) => {
+  const ledger = new Set([...PER_ENVIRONMENT_LEDGER, ...stages.filter((stage) => (stage as { perEnvironment?: unknown }).perEnvironment && stage.ledgerStage).map((stage) => stage.ledgerStage!)]);
+  return stages.filter((stage) => stage.watch && stage.ledgerStage && ledger.has(stage.ledgerStage)).map((stage) => stage.watch!.as);
+};
+
+/** verifyRelease as a watched stage (the real one is functions/verifyRelease): awaited per environment. */
+const verifyStandIn: AnyStage = { ...smokeTest, name: 'verifyStandIn', doc: 'verifies a release (stand-in)', ledgerStage: 'verify', watch: { as: 'verify', topic: 'deploy-finished', defaultTimeoutSeconds: 600 } };
+
 describe('every watched stage has a Jenkins stage', () => {
-  test('the app Jenkinsfile awaits every stage an app run has that people watch', () => {
-    expect(watched(STAGES, 'app')).toEqual(['intake', 'mirror', 'build', 'approve', 'chart', 'deploy']);
-    expect(unwatchedStages(app, watched(STAGES, 'app'))).toEqual([]);
+  test('the app Jenkinsfile awaits every stage an app run has that people watch, the per-environment ones with --env', () => {
+    expect(watched(STAGES, 'app')).toEqual(expect.arrayContaining(['intake', 'mirror', 'build', 'approve', 'chart', 'deploy']));
+    expect(perEnvironment(STAGES)).toEqual(expect.arrayContaining(['approve', 'chart', 'deploy']));
+    expect(unwatchedStages(app, watched(STAGES, 'app'), perEnvironment(STAGES))).toEqual([]);
+    expect(unwatchedStages(app, watched([...STAGES, verifyStandIn], 'app'), perEnvironment([...STAGES, verifyStandIn]))).toEqual([]);
   });
 
   test('a watched stage added without a Jenkins stage fails the check', () => {
-    expect(unwatchedStages(app, watched([...STAGES, smokeTest], 'app'))).toEqual(['smoke']);
+    expect(unwatchedStages(app, watched([...STAGES, smokeTest], 'app'), perEnvironment(STAGES))).toEqual(['smoke']);
+    const noVerify = app.replace(/sh 'baton await "\$RUN_ID" --stage verify [^']*'/, "echo 'verified, probably'");
+    expect(noVerify).not.toBe(app);
+    expect(unwatchedStages(noVerify, watched([...STAGES, verifyStandIn], 'app'), perEnvironment([...STAGES, verifyStandIn]))).toEqual(['verify']);
+  });
+
+  test('a per-environment stage awaited without its environment fails the check', () => {
+    const noEnv = app.replace(`--stage deploy \${BATON_ENV:+--env "$BATON_ENV"}`, '--stage deploy');
+    expect(noEnv).not.toBe(app);
+    expect(unwatchedStages(noEnv, watched(STAGES, 'app'), perEnvironment(STAGES))).toEqual(['deploy --env']);
   });
 });
 
@@ -59,7 +89,8 @@ describe('the Jenkinsfiles pass the structural check', () => {
     expect(app).toMatch(/parallel branches/);
     expect(app).toMatch(/baton await "\$RUN_ID" --stage build --service "\$SERVICE"/);
     expect(app).toMatch(/submitter: env\.BATON_APPROVERS/);
-    expect(app).toMatch(/baton "\$DECISION" "\$RUN_ID" --as "\$APPROVER" --via jenkins/);
+    expect(app).toMatch(/baton "\$DECISION" "\$RUN_ID" \$\{BATON_ENV:\+--env "\$BATON_ENV"\} --as "\$APPROVER" --via jenkins/);
+    expect(app).toMatch(/baton environments "\$PIPELINE" --json/);
     expect(app).toMatch(/choices: \['approve', 'reject'\]/);
   });
 
@@ -71,16 +102,20 @@ describe('the Jenkinsfiles pass the structural check', () => {
 
 describe('the structural check fails on a broken Jenkinsfile', () => {
   const cases: Array<[string, string, RegExp]> = [
-    ['a removed stage', app.replace(/ {4}stage\('Chart'\) \{\n[\s\S]*?\n {4}\}\n\n/, ''), /stages are \[Intake, Mirror, Build, Approve, Deploy\]/],
-    ['stages out of order', app.replace("stage('Chart')", "stage('TMP')").replace("stage('Deploy')", "stage('Chart')").replace("stage('TMP')", "stage('Deploy')"), /stages are \[.*Deploy, Chart\]/],
+    ['a removed stage', app.replace(/ {4}stage\('Mirror'\) \{\n[\s\S]*?\n {4}\}\n\n/, ''), /stages are \[Intake, Build, Environments\]/],
+    ['stages out of order', app.replace("stage('Mirror')", "stage('TMP')").replace("stage('Build')", "stage('Mirror')").replace("stage('TMP')", "stage('Build')"), /stages are \[Intake, Build, Mirror, Environments\]/],
     ['an inlined Slack token', app.replace("BATON_CONFIG = '/etc/baton/config.yaml'", "BATON_CONFIG = '/etc/baton/config.yaml'\n    SLACK_BOT_TOKEN = 'xoxb-123456789012-abcdefghijkl'"), /inline secret: Slack token/],
-    ['a literal trigger token', app.replace("sh 'baton await \"$RUN_ID\" --stage chart'", "sh 'curl -X POST https://jenkins.test/buildByToken/build?job=x&token=s3cr3tvalue'"), /literal token parameter/],
+    ['a literal trigger token', app.replace("sh 'baton await \"$RUN_ID\" --stage mirror'", "sh 'curl -X POST https://jenkins.test/buildByToken/build?job=x&token=s3cr3tvalue'"), /literal token parameter/],
     ['credentials in a URL', terraform.replace("credentialsId: 'baton-mirror-git'", "credentialsId: 'x', url2: 'https://bot:hunter22@git.test/x.git'"), /credentials in a URL/],
     ['a password literal', app.replace("BATON_CONFIG = '/etc/baton/config.yaml'", "BATON_CONFIG = '/etc/baton/config.yaml'\n    ARGOCD_PASSWORD = 'correct-horse-battery'"), /literal secret assignment/],
     ['a bound secret interpolated by Groovy', app.replace("--reason \"$REASON\"', returnStatus: true)", "--reason \"$REASON\" --token ${SLACK_BOT_TOKEN}\", returnStatus: true)").replace("def refused = sh(script: 'baton", 'def refused = sh(script: "baton'), /credential SLACK_BOT_TOKEN is interpolated by Groovy/],
     ['no credential binding', app.replace(/withCredentials\(\[string\(credentialsId: 'baton-slack-bot-token', variable: 'SLACK_BOT_TOKEN'\)\]\) \{/, 'if (true) {'), /no credential binding/],
     ['no agent', app.replace(/ {2}agent \{\n[\s\S]*?\n {2}\}\n/, ''), /pipeline has no agent/],
-    ['a stage that no longer awaits', app.replace("sh 'baton await \"$RUN_ID\" --stage deploy'", "echo 'deployed, probably'"), /stage Deploy does not run baton await --stage deploy/],
+    ['a stage that no longer awaits', app.replace("sh 'baton await \"$RUN_ID\" --stage mirror'", "echo 'mirrored, probably'"), /stage Mirror does not run baton await --stage mirror/],
+    ['an environment stage that no longer awaits the deploy', app.replace(`sh 'baton await "$RUN_ID" --stage deploy \${BATON_ENV:+--env "$BATON_ENV"}'`, "echo 'deployed, probably'"), /stage Environments does not run baton await --stage deploy/],
+    ['a chart awaited without the environment', app.replace(`--stage chart \${BATON_ENV:+--env "$BATON_ENV"}`, '--stage chart'), /stage Environments awaits chart without --env/],
+    ['environments not read from baton', app.replace(`sh(script: 'baton environments "$PIPELINE" --json', returnStdout: true)`, `'[{"name":"default"}]'`), /stage Environments does not read baton environments/],
+    ['no stage per environment', app.replace('stage(target.name) {', 'dir(target.name) {').replace('stage(name) {', 'dir(name) {'), /stage Environments makes no stage per environment/],
     ['a missing parameter', app.replace("string(name: 'COMMIT'", "string(name: 'SHA'"), /parameter COMMIT is not declared/],
     ['an unbalanced block', app.replace(/\n\}\n$/, '\n'), /does not parse: unclosed block/],
   ];
@@ -108,9 +143,116 @@ describeGroovy("Groovy's parser", () => {
 
   test('rejects a Jenkinsfile with a syntax error', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'baton-jenkinsfile-')), 'Jenkinsfile');
-    writeFileSync(file, app.replace("stage('Chart') {", "stage('Chart' {"));
+    writeFileSync(file, app.replace("stage('Build') {", "stage('Build' {"));
     await expect(parse(file)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/Jenkinsfile: .*unexpected token|expecting/i) });
   });
+});
+
+/**
+ * The app Jenkinsfile run for real by runJenkinsfile.groovy: its Groovy with stand-in steps and
+ * every `sh` in /bin/sh, against a recording `baton` that answers `environments` and `status`
+ * and fails the one command a scenario names.
+ */
+describeGroovy('the app Jenkinsfile, run', () => {
+  const javaHome = process.env.JAVA_HOME ?? dirname(dirname(realpathSync('/usr/bin/java')));
+  const RUN = 'shop-1-abc1234';
+  type Event = { stage?: string; sh?: string; input?: string; message?: string };
+  type Scenario = { environments: Array<{ name: string; promotion: 'auto' | 'approval'; application: string; verify: boolean }>; fail?: string; inputFirst?: boolean; decision?: Record<string, string> };
+
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function run(scenario: Scenario): Promise<{ result: string; error?: string; stages: string[]; inputs: Event[]; calls: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-jenkinsfile-run-'));
+    dirs.push(dir);
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'baton'),
+      [
+        '#!/bin/sh',
+        '# Records "<stage path>: <argv>" and answers what the Jenkinsfile reads.',
+        '{ printf \'%s:\' "$JENKINS_STAGE"; for a in "$@"; do printf \' %s\' "$a"; done; printf \'\\n\'; } >> "$BATON_LOG"',
+        'case "$1" in',
+        '  environments) printf \'%s\' "$BATON_ENVIRONMENTS" ;;',
+        '  status) printf \'{"services":["frontend"]}\' ;;',
+        'esac',
+        '[ -n "$BATON_FAIL" ] && [ "$*" = "$BATON_FAIL" ] && exit 1',
+        'exit 0',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const log = join(dir, 'baton.log');
+    const file = join(dir, 'scenario.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        params: { RUN_ID: RUN, PIPELINE: 'shop', COMMIT: 'abc1234def' },
+        env: { PATH: `${bin}:/usr/bin:/bin`, BATON_LOG: log, BATON_ENVIRONMENTS: JSON.stringify(scenario.environments), BATON_FAIL: scenario.fail ?? '' },
+        inputFirst: scenario.inputFirst ?? false,
+        ...(scenario.decision ? { decision: scenario.decision } : {}),
+      }),
+    );
+    const { stdout } = await promisify(execFile)(groovy!, [join(root, 'test/jenkins/runJenkinsfile.groovy'), join(root, 'jenkins/Jenkinsfile'), file], { env: { ...process.env, JAVA_HOME: javaHome }, timeout: 60_000 });
+    const out = JSON.parse(stdout) as { result: string; error?: string; events: Event[] };
+    const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    return { result: out.result, ...(out.error ? { error: out.error } : {}), stages: out.events.filter((e) => e.stage && !e.sh).map((e) => e.stage!), inputs: out.events.filter((e) => e.input), calls };
+  }
+
+  const BEFORE = [`Intake: await ${RUN} --stage intake`, `Mirror: await ${RUN} --stage mirror`, `Build: status ${RUN} --json`, `Build: await ${RUN} --stage build --service frontend`, 'Environments: environments shop --json'];
+  const DEV_PROD: Scenario['environments'] = [
+    { name: 'dev', promotion: 'auto', application: 'online-boutique-dev', verify: true },
+    { name: 'prod', promotion: 'approval', application: 'online-boutique-prod', verify: true },
+  ];
+
+  test('a pipeline without environments keeps the Approve, Chart and Deploy stages, awaited without --env', async () => {
+    const out = await run({ environments: [{ name: 'default', promotion: 'approval', application: 'shop', verify: false }], inputFirst: true, decision: { DECISION: 'approve', APPROVER: 'alice', REASON: '' } });
+    expect(out).toMatchObject({ result: 'SUCCESS', inputs: [{ input: 'BatonDecision', message: expect.stringContaining(`Deploy run ${RUN}?`) }] });
+    expect(out.stages).toEqual(['Intake', 'Mirror', 'Build', 'Environments', 'Environments/Approve', 'Environments/Chart', 'Environments/Deploy']);
+    expect(out.calls).toEqual([
+      ...BEFORE,
+      `Environments/Approve: approve ${RUN} --as alice --via jenkins --reason `,
+      `Environments/Approve: await ${RUN} --stage approve`,
+      `Environments/Chart: await ${RUN} --stage chart`,
+      `Environments/Deploy: await ${RUN} --stage deploy`,
+      `: status ${RUN}`,
+    ]);
+  }, 60_000);
+
+  test('dev (auto) then prod (approval, decided in Jenkins): a stage each, every await with --env, verify where configured', async () => {
+    const out = await run({ environments: [DEV_PROD[0]!, { ...DEV_PROD[1]!, verify: false }], inputFirst: true, decision: { DECISION: 'approve', APPROVER: 'alice', REASON: 'dev is green' } });
+    expect(out.result).toBe('SUCCESS');
+    expect(out.stages).toEqual(['Intake', 'Mirror', 'Build', 'Environments', 'Environments/dev', 'Environments/prod']);
+    expect(out.inputs).toEqual([expect.objectContaining({ input: 'BatonDecision-prod', message: expect.stringContaining(`Promote run ${RUN} to prod (online-boutique-prod)?`) })]);
+    expect(out.calls).toEqual([
+      ...BEFORE,
+      `Environments/dev: await ${RUN} --stage chart --env dev`,
+      `Environments/dev: await ${RUN} --stage deploy --env dev`,
+      `Environments/dev: await ${RUN} --stage verify --env dev`,
+      `Environments/prod: approve ${RUN} --env prod --as alice --via jenkins --reason dev is green`,
+      `Environments/prod: await ${RUN} --stage approve --env prod`,
+      `Environments/prod: await ${RUN} --stage chart --env prod`,
+      `Environments/prod: await ${RUN} --stage deploy --env prod`,
+      `: status ${RUN}`,
+    ]);
+  }, 60_000);
+
+  test('a verification that fails in dev fails the build there: prod is never awaited', async () => {
+    const out = await run({ environments: DEV_PROD, fail: `await ${RUN} --stage verify --env dev` });
+    expect(out).toMatchObject({ result: 'FAILURE', error: 'script returned exit code 1' });
+    expect(out.stages).not.toContain('Environments/prod');
+    expect(out.calls.filter((call) => call.includes('prod'))).toEqual([]);
+    expect(out.calls.at(-2)).toBe(`Environments/dev: await ${RUN} --stage verify --env dev`);
+  }, 60_000);
+
+  test('prod rejected (decided in Slack): the build fails with the await\'s verdict, and prod\'s chart is never awaited', async () => {
+    const out = await run({ environments: DEV_PROD, fail: `await ${RUN} --stage approve --env prod` });
+    expect(out).toMatchObject({ result: 'FAILURE', error: 'the run was not approved (baton await exit 1)', inputs: [] });
+    expect(out.calls.filter((call) => call.startsWith('Environments/prod'))).toEqual([`Environments/prod: await ${RUN} --stage approve --env prod`]);
+  }, 60_000);
 });
 
 describe('Jenkins configuration as code', () => {

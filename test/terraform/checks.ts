@@ -316,7 +316,7 @@ export const PUBSUB_EVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished'
 
 /** What the checks read of `stages.json` (functions/stagesJson.ts). */
 export type StagesJsonLike = {
-  stages: Record<string, { entryPoint: string; trigger: string; topics: string[]; publishes: string[]; env: string[]; secrets: string[]; public: boolean; maxDeliveryAttempts: number }>;
+  stages: Record<string, { entryPoint: string; trigger: string; topics: string[]; publishes: string[]; env: string[]; secrets: string[]; public: boolean; maxDeliveryAttempts: number; projectRoles?: string[] }>;
 };
 
 /**
@@ -417,6 +417,91 @@ export function checkEnvironment(tree: TfTree, manifest: StagesJsonLike, isSecre
   const secretDyn = isBody(svc.dynamic) ? first(svc.dynamic.secret_environment_variables) : {};
   if (secretDyn.for_each !== '${toset(each.value.secrets)}') problems.push("modules/functions: secret_environment_variables must iterate the stage's secrets");
   if (!asString(fn.locals.env_by_stage).includes('for env in s.env : env => local.plain_env_values[env]')) problems.push("modules/functions: local.env_by_stage must give each stage exactly its env, from local.plain_env_values");
+  return problems;
+}
+
+// --- Prometheus for release verification ----------------------------------------
+
+/** The project's Managed Prometheus query frontend: the Prometheus HTTP API, authenticated with an access token. */
+export const MANAGED_PROMETHEUS_URL = 'https://monitoring.googleapis.com/v1/projects/${var.project_id}/location/global/prometheus';
+export const PROMETHEUS_ENV = 'PROMETHEUS_URL';
+export const PROMETHEUS_ROLE = 'roles/monitoring.viewer';
+/** The stage that verifies releases (functions/verifyRelease): it must read Prometheus once it is declared. */
+export const VERIFY_STAGE = 'verifyRelease';
+
+/**
+ * Release verification can reach Prometheus: the functions module gives PROMETHEUS_URL the
+ * project's Managed Prometheus frontend, every stage that reads it holds roles/monitoring.viewer
+ * on the project (declared with the stage, `roles.project`, so stages.json's projectRoles and the
+ * module's project grants carry it), and verifyRelease, once declared, reads it.
+ */
+export function checkPrometheus(tree: TfTree, manifest: StagesJsonLike): string[] {
+  const problems: string[] = [];
+  const fn = dir(tree, 'modules/functions', problems);
+  if (!fn) return problems;
+  const values = isBody(fn.locals.plain_env_values) ? fn.locals.plain_env_values : {};
+  if (!(PROMETHEUS_ENV in values)) problems.push(`modules/functions: plain_env_values has no ${PROMETHEUS_ENV} (the Managed Prometheus frontend, ${MANAGED_PROMETHEUS_URL})`);
+  else if (values[PROMETHEUS_ENV] !== MANAGED_PROMETHEUS_URL) problems.push(`modules/functions: ${PROMETHEUS_ENV} must be the project's Managed Prometheus frontend ${MANAGED_PROMETHEUS_URL}, not ${asString(values[PROMETHEUS_ENV])}`);
+  for (const [name, stage] of Object.entries(manifest.stages)) {
+    if (stage.env.includes(PROMETHEUS_ENV) && !(stage.projectRoles ?? []).includes(PROMETHEUS_ROLE)) {
+      problems.push(`${name} reads ${PROMETHEUS_ENV} but has no ${PROMETHEUS_ROLE} on the project (add it to roles.project in its stage declaration)`);
+    }
+  }
+  const verifier = manifest.stages[VERIFY_STAGE];
+  if (verifier && !verifier.env.includes(PROMETHEUS_ENV)) problems.push(`${VERIFY_STAGE} does not declare ${PROMETHEUS_ENV} in its env`);
+  return problems;
+}
+
+// --- environments: one Argo CD Application each --------------------------------------
+
+/** One entry of the cicd module's var.environments. */
+export type TfEnvironment = { name: string; application: string; namespace: string; values_file: string };
+/** What the checks read of a pipeline config's `pipelines[].environments`. */
+export type ConfigEnvironment = { name: string; argocd: { application: string }; values: string };
+
+/** The cicd module makes one Application per entry of var.environments, from its fields, and installs exactly those. */
+export function checkApplications(tree: TfTree): string[] {
+  const problems: string[] = [];
+  const cicd = dir(tree, 'modules/cicd', problems);
+  if (!cicd) return problems;
+  const apps = asString(cicd.locals.applications);
+  for (const needle of ['for e in var.environments : e.application =>', 'valueFiles = [e.values_file]', 'namespace = e.namespace', '"baton/environment" = e.name', 'local.application.spec']) {
+    if (!apps.includes(needle)) problems.push(`modules/cicd: local.applications must make one Application per var.environments entry (${needle})`);
+  }
+  if (!asString(cicd.locals.project_spec).includes('for e in var.environments : { server = local.application.spec.destination.server, namespace = e.namespace }')) {
+    problems.push("modules/cicd: the AppProject's destinations must be exactly the environments' namespaces");
+  }
+  const values = asString(cicd.resources.helm_release?.argocd_apps?.values);
+  if (!values.includes('applications = local.applications')) problems.push('modules/cicd: helm_release.argocd_apps must install local.applications');
+  return problems;
+}
+
+/**
+ * One fact, checked both ways: every environment of the pipeline config has an Argo CD
+ * Application in Terraform with the same name (and the same values file), and every
+ * environment in Terraform is one of the config's, in the same order.
+ */
+export function checkEnvironmentsMatch(terraform: readonly TfEnvironment[], config: readonly ConfigEnvironment[], configLabel: string): string[] {
+  const problems: string[] = [];
+  for (const environment of config) {
+    const match = terraform.find((candidate) => candidate.application === environment.argocd.application);
+    if (!match) {
+      problems.push(`${configLabel}: environment ${environment.name} deploys Argo CD Application ${environment.argocd.application}, which Terraform does not create`);
+      continue;
+    }
+    if (match.name !== environment.name) problems.push(`${configLabel}: Application ${match.application} is environment ${environment.name} here but ${match.name} in Terraform`);
+    if (match.values_file !== environment.values) problems.push(`${configLabel}: environment ${environment.name} pins its release in ${environment.values}, but its Application reads ${match.values_file}`);
+  }
+  for (const environment of terraform) {
+    if (!config.some((candidate) => candidate.argocd.application === environment.application)) {
+      problems.push(`Terraform creates Argo CD Application ${environment.application} (environment ${environment.name}), which no environment of ${configLabel} deploys`);
+    }
+  }
+  const order = (names: string[]) => names.join(', ');
+  const shared = (list: string[], other: string[]) => list.filter((name) => other.includes(name));
+  const tfNames = terraform.map((e) => e.name);
+  const configNames = config.map((e) => e.name);
+  if (order(shared(tfNames, configNames)) !== order(shared(configNames, tfNames))) problems.push(`environments are in a different order: ${order(tfNames)} in Terraform, ${order(configNames)} in ${configLabel}`);
   return problems;
 }
 

@@ -12,10 +12,20 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { TOPICS, deadLetterTopic } from '../../shared/contracts/topics.js';
 import { isSecretEnv } from '../../shared/config/envVars.js';
+import { parseConfig } from '../../shared/config/pipelineConfig.js';
+import { validateEnvironments } from '../../domain/environments/config.js';
 import { stagesJson } from '../../functions/stagesJson.js';
-import { type Body, type TfTree, addFile, emptyDir, first, isBody, loadTree, parseTf } from './hclTree.js';
+import { type Body, type Json, type TfTree, addFile, emptyDir, first, isBody, loadTree, parseTf } from './hclTree.js';
+import { evaluate, moduleContext } from './evaluate.js';
 import {
+  type ConfigEnvironment,
+  type StagesJsonLike,
+  type TfEnvironment,
+  MANAGED_PROMETHEUS_URL,
+  checkApplications,
   checkDeclarations,
+  checkEnvironmentsMatch,
+  checkPrometheus,
   checkEnvironment,
   checkFunctions,
   checkGrants,
@@ -347,4 +357,119 @@ describe('hclTree', () => {
     expect(d.locals).toEqual({ a: 1, b: '${var.v}' });
     expect(isBody(d.resources.google_pubsub_topic?.t) && d.resources.google_pubsub_topic!.t!.name).toBe('n');
   });
+});
+
+describe('environments: one Argo CD Application each, the same as the poc\'s pipeline config', () => {
+  const EXAMPLE = 'envs/poc/baton.yaml.example';
+  let configText: string;
+  let configEnvironments: ConfigEnvironment[];
+  let tfEnvironments: TfEnvironment[];
+
+  beforeAll(async () => {
+    configText = await fs.readFile(path.join(tfRoot, EXAMPLE), 'utf8');
+    const raw = YAML.parse(configText) as { pipelines: Array<{ environments?: ConfigEnvironment[] }> };
+    configEnvironments = raw.pipelines.flatMap((pipeline) => pipeline.environments ?? []);
+    const tfvars = (await parseTf('terraform.tfvars', await fs.readFile(path.join(tfRoot, 'envs/poc/terraform.tfvars.example'), 'utf8'))) as Record<string, Json>;
+    const ctx = moduleContext(tree, 'envs/poc', 'cicd', tfvars);
+    tfEnvironments = evaluate('${var.environments}', ctx) as unknown as TfEnvironment[];
+  });
+
+  test('the poc\'s pipeline config loads, and its environments validate', () => {
+    expect(() => parseConfig(configText, EXAMPLE)).not.toThrow();
+    const raw = YAML.parse(configText) as { pipelines: Array<{ environments?: unknown }> };
+    expect(raw.pipelines.map((pipeline, index) => validateEnvironments(pipeline.environments, `pipelines[${index}]`))).toEqual([[]]);
+  });
+
+  test('the poc has dev (auto) then prod (approval), each with its own Application, namespace and values file', () => {
+    expect(tfEnvironments).toEqual([
+      { name: 'dev', application: 'online-boutique-dev', namespace: 'boutique-dev', values_file: 'values-dev.yaml' },
+      { name: 'prod', application: 'online-boutique-prod', namespace: 'boutique-prod', values_file: 'values-prod.yaml' },
+    ]);
+    expect(configEnvironments.map((e) => [e.name, (e as { promotion?: string }).promotion])).toEqual([
+      ['dev', 'auto'],
+      ['prod', 'approval'],
+    ]);
+  });
+
+  test('the cicd module makes one Application per environment from var.environments', () => {
+    expect(checkApplications(tree)).toEqual([]);
+  });
+
+  test('every environment of the config has a Terraform Application of the same name, and every Terraform Application an environment', () => {
+    expect(checkEnvironmentsMatch(tfEnvironments, configEnvironments, EXAMPLE)).toEqual([]);
+  });
+
+  test('a config environment without an Application, an Application without an environment, a values file or an order that differs', () => {
+    const renamed = configEnvironments.map((e) => (e.name === 'prod' ? { ...e, argocd: { application: 'boutique-production' } } : e));
+    expect(checkEnvironmentsMatch(tfEnvironments, renamed, EXAMPLE)).toEqual([
+      `${EXAMPLE}: environment prod deploys Argo CD Application boutique-production, which Terraform does not create`,
+      `Terraform creates Argo CD Application online-boutique-prod (environment prod), which no environment of ${EXAMPLE} deploys`,
+    ]);
+    const staging = [...tfEnvironments, { name: 'staging', application: 'online-boutique-staging', namespace: 'boutique-staging', values_file: 'values-staging.yaml' }];
+    expect(checkEnvironmentsMatch(staging, configEnvironments, EXAMPLE)).toEqual([`Terraform creates Argo CD Application online-boutique-staging (environment staging), which no environment of ${EXAMPLE} deploys`]);
+    const otherValues = configEnvironments.map((e) => (e.name === 'dev' ? { ...e, values: 'values.yaml' } : e));
+    expect(checkEnvironmentsMatch(tfEnvironments, otherValues, EXAMPLE)).toEqual([`${EXAMPLE}: environment dev pins its release in values.yaml, but its Application reads values-dev.yaml`]);
+    expect(checkEnvironmentsMatch(tfEnvironments, [...configEnvironments].reverse(), EXAMPLE)).toEqual([`environments are in a different order: dev, prod in Terraform, prod, dev in ${EXAMPLE}`]);
+  });
+
+  test('an Application written for one environment only is caught', () => {
+    const t = clone(tree);
+    const cicd = t.dirs['modules/cicd']!;
+    cicd.locals.applications = '${{ (local.application.metadata.name) = local.application.spec }}';
+    cicd.locals.project_spec = '${local.project.spec}';
+    const problems = checkApplications(t);
+    expect(problems).toContain('modules/cicd: local.applications must make one Application per var.environments entry (for e in var.environments : e.application =>)');
+    expect(problems).toContain("modules/cicd: the AppProject's destinations must be exactly the environments' namespaces");
+  });
+});
+
+describe('Prometheus for release verification', () => {
+  /** The manifest with a verifyRelease entry as the lead declares it (env PROMETHEUS_URL, roles.project monitoring.viewer), until it is in functions/stages.ts. */
+  function withVerifier(change: (stage: StagesJsonLike['stages'][string]) => void = () => {}): StagesJsonLike {
+    const manifest = structuredClone(MANIFEST_JSON) as unknown as StagesJsonLike;
+    const stage = manifest.stages.verifyRelease ?? { ...structuredClone(manifest.stages.deployWatch!), entryPoint: 'verifyRelease' };
+    stage.env = [...new Set([...stage.env, 'PROMETHEUS_URL'])];
+    stage.projectRoles = [...new Set([...(stage.projectRoles ?? []), 'roles/monitoring.viewer'])];
+    change(stage);
+    manifest.stages.verifyRelease = stage;
+    return manifest;
+  }
+
+  test('PROMETHEUS_URL is the project\'s Managed Prometheus frontend, and every stage that reads it may query it', () => {
+    expect(MANAGED_PROMETHEUS_URL).toBe('https://monitoring.googleapis.com/v1/projects/${var.project_id}/location/global/prometheus');
+    expect(checkPrometheus(tree, MANIFEST_JSON)).toEqual([]);
+    expect(checkPrometheus(tree, withVerifier())).toEqual([]);
+    expect(checkEnvironment(tree, withVerifier(), isSecretEnv)).toEqual([]);
+  });
+
+  test('a reader without roles/monitoring.viewer, a verifyRelease that does not read it, a missing or different URL', () => {
+    expect(checkPrometheus(tree, withVerifier((s) => (s.projectRoles = ['roles/datastore.user'])))).toEqual([
+      'verifyRelease reads PROMETHEUS_URL but has no roles/monitoring.viewer on the project (add it to roles.project in its stage declaration)',
+    ]);
+    expect(checkPrometheus(tree, withVerifier((s) => (s.env = s.env.filter((e) => e !== 'PROMETHEUS_URL'))))).toEqual(['verifyRelease does not declare PROMETHEUS_URL in its env']);
+    const t = clone(tree);
+    const values = fnDir(t).locals.plain_env_values as Body;
+    values.PROMETHEUS_URL = 'http://prometheus.monitoring:9090';
+    expect(checkPrometheus(t, withVerifier())).toEqual([
+      `modules/functions: PROMETHEUS_URL must be the project's Managed Prometheus frontend ${MANAGED_PROMETHEUS_URL}, not http://prometheus.monitoring:9090`,
+    ]);
+    delete values.PROMETHEUS_URL;
+    expect(checkPrometheus(t, withVerifier())).toContain(`modules/functions: plain_env_values has no PROMETHEUS_URL (the Managed Prometheus frontend, ${MANAGED_PROMETHEUS_URL})`);
+    expect(checkEnvironment(t, withVerifier(), isSecretEnv)).toContain("verifyRelease reads PROMETHEUS_URL, which the functions module's plain_env_values does not give a value");
+  });
+
+  test('on disk: dropping PROMETHEUS_URL from a copy of the functions module is caught', async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'baton-tf-'));
+    try {
+      await fs.cp(tfRoot, path.join(tmp, 'terraform'), { recursive: true, filter: (src) => !src.includes(`${path.sep}.terraform`) });
+      const main = path.join(tmp, 'terraform/modules/functions/main.tf');
+      const text = await fs.readFile(main, 'utf8');
+      const line = /\n\s*PROMETHEUS_URL = "[^"]*"/;
+      expect(text).toMatch(line);
+      await fs.writeFile(main, text.replace(line, ''));
+      expect(checkPrometheus(await loadTree(path.join(tmp, 'terraform')), withVerifier())).toEqual([expect.stringMatching(/plain_env_values has no PROMETHEUS_URL/)]);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -136,6 +136,7 @@ module "cicd" {
   workload_pool         = module.gke.workload_pool
   charts_repository_url = module.artifact_registry.charts_repository_url
   topic_ids             = local.topic_ids
+  environments          = var.environments
 }
 
 module "observability" {
@@ -146,7 +147,7 @@ module "observability" {
 }
 
 # The shop's only Gateway, with the reserved address, the host names and the
-# certificate. charts/online-boutique (values-poc.yaml: gateway.create=false)
+# certificate. charts/online-boutique (values-<env>.yaml: gateway.create=false)
 # attaches the frontend's HTTPRoute to it; test/charts renders both and counts
 # exactly one Gateway.
 module "ingress" {

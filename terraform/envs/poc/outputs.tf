@@ -62,3 +62,8 @@ output "alert_policy_ids" {
   description = "Alert policies on baton itself (modules/alerts)."
   value       = module.alerts.alert_policy_ids
 }
+
+output "argocd_applications" {
+  description = "Argo CD Application of each environment, by environment name: use these as pipelines[].environments[].argocd.application in the baton config."
+  value       = module.cicd.applications
+}

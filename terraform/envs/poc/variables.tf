@@ -100,3 +100,17 @@ variable "alert_emails" {
   type        = list(string)
   default     = []
 }
+
+variable "environments" {
+  description = "The shop's environments, in promotion order: one Argo CD Application each (modules/cicd). The same names, applications and values files as pipelines[].environments in the baton config (baton.yaml.example); test/terraform checks the two agree."
+  type = list(object({
+    name        = string
+    application = string
+    namespace   = string
+    values_file = string
+  }))
+  default = [
+    { name = "dev", application = "online-boutique-dev", namespace = "boutique-dev", values_file = "values-dev.yaml" },
+    { name = "prod", application = "online-boutique-prod", namespace = "boutique-prod", values_file = "values-prod.yaml" },
+  ]
+}

@@ -3,14 +3,36 @@ locals {
   # kubectl apply); Terraform fills in the real chart repository and project.
   argocd_dir = "${path.module}/../../../charts/argocd"
   render = {
-    for f in ["appproject.yaml", "repository-secret.yaml", "application-${var.environment}.yaml"] : f => yamldecode(replace(
+    for f in ["appproject.yaml", "repository-secret.yaml", "application.yaml"] : f => yamldecode(replace(
       replace(file("${local.argocd_dir}/${f}"), "/[a-z0-9-]+-docker\\.pkg\\.dev\\/PROJECT\\/charts/", var.charts_repository_url),
       "PROJECT", var.project_id,
     ))
   }
   project     = local.render["appproject.yaml"]
   repository  = local.render["repository-secret.yaml"]
-  application = local.render["application-${var.environment}.yaml"]
+  application = local.render["application.yaml"]
+
+  # One Application per environment, named after its argocd.application in the
+  # baton config: application.yaml's spec (chart, sync policy, retries) with the
+  # environment's values file, which pins its release, and its own namespace.
+  applications = {
+    for e in var.environments : e.application => merge(local.application.spec, {
+      source = merge(local.application.spec.source, {
+        helm = merge(local.application.spec.source.helm, { valueFiles = [e.values_file] })
+      })
+      destination      = merge(local.application.spec.destination, { namespace = e.namespace })
+      namespace        = var.argocd_namespace
+      finalizers       = try(local.application.metadata.finalizers, [])
+      additionalLabels = merge(try(local.application.metadata.labels, {}), { "baton/environment" = e.name })
+    })
+  }
+
+  # The AppProject admits exactly the environments' namespaces.
+  project_spec = merge(local.project.spec, {
+    destinations = [for e in var.environments : { server = local.application.spec.destination.server, namespace = e.namespace }]
+    namespace    = var.argocd_namespace
+    finalizers   = try(local.project.metadata.finalizers, [])
+  })
 
   refresher_name   = "argocd-oci-token-refresher"
   repo_secret_name = local.repository.metadata.name
@@ -218,19 +240,8 @@ resource "helm_release" "argocd_apps" {
 
   # argocd-apps takes each object's spec plus a few metadata fields.
   values = [yamlencode({
-    projects = {
-      (local.project.metadata.name) = merge(local.project.spec, {
-        namespace  = var.argocd_namespace
-        finalizers = try(local.project.metadata.finalizers, [])
-      })
-    }
-    applications = {
-      (local.application.metadata.name) = merge(local.application.spec, {
-        namespace        = var.argocd_namespace
-        finalizers       = try(local.application.metadata.finalizers, [])
-        additionalLabels = try(local.application.metadata.labels, {})
-      })
-    }
+    projects     = { (local.project.metadata.name) = local.project_spec }
+    applications = local.applications
   })]
 
   depends_on = [helm_release.argocd, kubernetes_secret_v1.chart_repository]

@@ -3,6 +3,11 @@ output "argocd_namespace" {
   value       = kubernetes_namespace_v1.argocd.metadata[0].name
 }
 
+output "applications" {
+  description = "Argo CD Application of each environment, by environment name: the argocd.application of pipelines[].environments in the baton config."
+  value       = { for e in var.environments : e.name => e.application }
+}
+
 output "chart_repository_secret" {
   description = "Name of the Argo CD repository Secret whose password the CronJob renews."
   value       = kubernetes_secret_v1.chart_repository.metadata[0].name

@@ -21,7 +21,7 @@ variable "argocd_chart_version" {
 }
 
 variable "argocd_apps_chart_version" {
-  description = "Version of the argocd-apps chart, which declares the Application."
+  description = "Version of the argocd-apps chart, which declares the Applications."
   type        = string
   default     = "2.0.2"
 }
@@ -36,19 +36,40 @@ variable "charts_repository_url" {
   }
 }
 
-variable "environment" {
-  description = "Which charts/argocd/application-<environment>.yaml to install (poc or prod)."
-  type        = string
-  default     = "poc"
+variable "environments" {
+  description = "The shop's environments, in promotion order: one Argo CD Application each, named application, from the chart in Artifact Registry with the chart's values_file (which pins the environment's release), auto-synced into namespace. Must match pipelines[].environments of the baton config (name, argocd.application, values)."
+  type = list(object({
+    name        = string
+    application = string
+    namespace   = string
+    values_file = string
+  }))
 
   validation {
-    condition     = contains(["poc", "prod"], var.environment)
-    error_message = "environment must be poc or prod (a charts/argocd/application-<environment>.yaml)."
+    condition     = length(var.environments) > 0
+    error_message = "environments needs at least one environment."
+  }
+
+  validation {
+    condition     = alltrue([for e in var.environments : can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e.name)) && can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", e.namespace))])
+    error_message = "Each environment's name and namespace must be lower-case letters, digits and dashes, at most 63 characters, starting and ending with a letter or digit."
+  }
+
+  validation {
+    condition     = alltrue([for e in var.environments : can(regex("^[A-Za-z0-9_][A-Za-z0-9._/-]*\\.ya?ml$", e.values_file)) && !strcontains(e.values_file, "..")])
+    error_message = "Each values_file must be a .yaml file inside the chart directory (relative, without \"..\"), e.g. values-dev.yaml."
+  }
+
+  validation {
+    condition = alltrue([
+      for key in ["name", "application", "namespace", "values_file"] : length(distinct([for e in var.environments : e[key]])) == length(var.environments)
+    ])
+    error_message = "Two environments share a name, an application, a namespace or a values file; each environment has its own."
   }
 }
 
 variable "create_application" {
-  description = "Install the AppProject and the Application from charts/argocd."
+  description = "Install the AppProject and one Application per environment (from charts/argocd)."
   type        = bool
   default     = true
 }

@@ -26,6 +26,10 @@ locals {
     SLACK_CHANNEL        = var.slack_channel
     SLACK_APPROVERS      = join(",", var.slack_approvers)
     SLACK_API_URL        = var.slack_api_url
+    # Managed Prometheus's query frontend, the Prometheus HTTP API
+    # (/api/v1/query is appended) that Grafana also reads. A stage that reads
+    # it needs roles/monitoring.viewer, declared with the stage (roles.project).
+    PROMETHEUS_URL = "https://monitoring.googleapis.com/v1/projects/${var.project_id}/location/global/prometheus"
   }
 
   env_by_stage = { for name, s in local.stages : name => { for env in s.env : env => local.plain_env_values[env] } }

@@ -29,7 +29,7 @@ variable "create_route" {
 variable "route_namespace" {
   description = "Namespace of backend_service, for the HTTPRoute that create_route makes."
   type        = string
-  default     = "boutique-poc"
+  default     = "boutique-prod"
 }
 
 variable "backend_service" {
