@@ -51,6 +51,13 @@ export type FakeArgoCd = {
   url: string;
   calls: RecordedArgoCall[];
   setApplication(name: string, script: FakeApplicationScript): void;
+  /**
+   * What Argo CD's automated sync does with a new chart: the Application moves to `revision` and,
+   * after one status read, is Synced and Healthy with `images` live (the old ones before). Unlike
+   * `setApplication` it keeps a refresh already asked for, so it may come before or after
+   * deployWatch's refresh.
+   */
+  sync(name: string, target: { revision: string; images: Record<string, string>; outcome?: 'healthy' | 'degraded' }): void;
   /** Pins the live Pods' images of an Application, whatever its script says (a manual `kubectl set image`, a drifted cluster). */
   setLiveImages(name: string, live: LiveImages): void;
   close(): Promise<void>;
@@ -242,6 +249,16 @@ export async function startFakeArgoCd(options: { token: string; applications?: R
     url: `http://127.0.0.1:${port}`,
     calls,
     setApplication,
+    sync(name, target) {
+      const previous = apps.get(name);
+      const live = previous ? (isDone(previous) ? (previous.script.images ?? previous.script.initialImages) : previous.script.initialImages) : undefined;
+      apps.set(name, {
+        script: { outcome: target.outcome ?? 'healthy', pollsUntilDone: 1, initialRevision: previous?.script.revision ?? previous?.script.initialRevision ?? '0.0.1', revision: target.revision, images: target.images, ...(live ? { initialImages: live } : {}) },
+        refreshed: previous?.refreshed ?? false,
+        polls: 0,
+        failures: 0,
+      });
+    },
     setLiveImages(name, live) {
       const state = apps.get(name);
       if (!state) throw new Error(`fake Argo CD: no application ${name}; setApplication first`);

@@ -10,6 +10,7 @@ const ICON: Record<string, string> = {
   rejected: '✗',
   expired: '✗',
   superseded: '✗',
+  'rolled-back': '↩',
 };
 
 function duration(startedAt?: string, endedAt?: string, now = Date.now()): string {
@@ -20,9 +21,9 @@ function duration(startedAt?: string, endedAt?: string, now = Date.now()): strin
 
 export function stageLine(run: RunRecord, stage: string): string {
   const record = run.stages[stage];
-  if (!record) return `  · ${stage.padEnd(9)} pending`;
+  if (!record) return `  · ${stage.padEnd(14)} pending`;
   const detail = record.detail ? `  ${record.detail}` : '';
-  return `  ${ICON[record.status] ?? '?'} ${stage.padEnd(9)} ${record.status.padEnd(10)} ${duration(record.startedAt, record.endedAt).padStart(8)}${detail}`;
+  return `  ${ICON[record.status] ?? '?'} ${stage.padEnd(14)} ${record.status.padEnd(11)} ${duration(record.startedAt, record.endedAt).padStart(8)}${detail}`;
 }
 
 /**

@@ -41,7 +41,22 @@ export type WorkspaceOptions = {
   registryPath?: string;
   /** Extra approvers besides the demo's Slack approver (e.g. `cli:<name>`). */
   approvers?: string[];
+  /** dev (auto, verified) then prod (approval, verified), deployed by this Argo CD and checked against this Prometheus. Default: the one implicit environment. */
+  environments?: { argocdUrl: string; verifyFor: string };
 };
+
+/** The demo's environments: their Argo CD Applications and values files (the chart's own). */
+export const DEMO_ENVIRONMENTS = [
+  { name: 'dev', promotion: 'auto', application: 'online-boutique-dev', values: 'values-dev.yaml' },
+  { name: 'prod', promotion: 'approval', application: 'online-boutique-prod', values: 'values-prod.yaml' },
+] as const;
+
+/**
+ * The demo's one check: each service's share of 5xx answers at the release's digest, from the
+ * workload's own request counter. Per service (`$service`, `$digest`), so Slack names the culprit.
+ */
+export const DEMO_ERROR_RATIO_QUERY =
+  'sum(rate(http_requests_total{service="$service",digest="$digest",code=~"5.."}[5s])) / sum(rate(http_requests_total{service="$service",digest="$digest"}[5s]))';
 
 export async function createWorkspace(root: string, chartSource: string, registry: string, options: WorkspaceOptions = {}): Promise<Workspace> {
   const ws: Workspace = {
@@ -82,11 +97,31 @@ export async function createWorkspace(root: string, chartSource: string, registr
   await git(chartClone, 'remote', 'add', 'origin', ws.charts);
   await git(chartClone, 'push', '--quiet', 'origin', 'main');
 
-  writeFileSync(ws.configPath, demoConfig(ws, options.registryPath ? `${registry}/${options.registryPath}` : registry, options.approvers ?? []));
+  writeFileSync(ws.configPath, demoConfig(ws, options.registryPath ? `${registry}/${options.registryPath}` : registry, options.approvers ?? [], options.environments));
   return ws;
 }
 
-function demoConfig(ws: Workspace, registry: string, approvers: string[]): string {
+function environmentsConfig(environments: NonNullable<WorkspaceOptions['environments']>): string {
+  const entries = DEMO_ENVIRONMENTS.map(
+    (environment) => `      - name: ${environment.name}
+        promotion: ${environment.promotion}
+        argocd: { application: ${environment.application} }
+        values: ${environment.values}
+        verify:
+          for: ${environments.verifyFor}
+          checks:
+            - name: error-ratio
+              query: '${DEMO_ERROR_RATIO_QUERY}'
+              max: 0.05`,
+  );
+  return `    deploy:
+      argocd: { url: ${environments.argocdUrl}, application: ${DEMO_ENVIRONMENTS[0].application}, timeoutSeconds: 60, pollSeconds: 0.2 }
+    environments:
+${entries.join('\n')}
+`;
+}
+
+function demoConfig(ws: Workspace, registry: string, approvers: string[], environments?: WorkspaceOptions['environments']): string {
   return `# Written by baton demo. Same keys as production; only the URLs are local.
 pipelines:
   - name: boutique
@@ -110,7 +145,7 @@ ${DEMO_SERVICES.map((service) => `      - name: ${service}\n        path: src/${
       path: charts/online-boutique
       registry: oci://${registry}/charts
       auth: none
-`;
+${environments ? environmentsConfig(environments) : ''}`;
 }
 
 /** Changes one service in the developer's clone, commits and pushes; returns before/after. */

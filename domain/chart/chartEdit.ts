@@ -50,14 +50,38 @@ export function imageEdits(values: string | YamlFile, images: readonly ImageUpda
   return edits;
 }
 
-export function applyImagesToChart(texts: ChartTexts, images: readonly ImageUpdate[], options: ChartEditOptions = {}): ChartEditResult {
-  if (!images.length) throw new ImageUpdateError('no images given');
+/** A service's image block as a values file holds it, unchecked: what a rollback writes back (an upstream tag may have no digest). */
+export type ImageBlock = { service: string; repository: string; tag: string; digest: string };
+
+/** The image blocks of `services` in a values file (those it has). */
+export function imageBlocks(values: string, services: readonly string[], options: Pick<ChartEditOptions, 'imagePath' | 'valuesFile'> = {}): ImageBlock[] {
+  const file = new YamlFile(values, options.valuesFile ?? 'values.yaml');
+  return services.flatMap((service) => {
+    const path = imagePathFor(options.imagePath ?? DEFAULT_IMAGE_PATH, service);
+    const field = (name: string) => {
+      const value = file.doc.getIn([...path, name]);
+      return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+    };
+    return file.has(path) ? [{ service, repository: field('repository'), tag: field('tag'), digest: field('digest') }] : [];
+  });
+}
+
+export function applyImagesToChart(texts: ChartTexts, images: readonly ImageUpdate[], options: ChartEditOptions = {}, restored: readonly ImageBlock[] = []): ChartEditResult {
+  if (!images.length && !restored.length) throw new ImageUpdateError('no images given');
   const file = new YamlFile(texts.values, options.valuesFile ?? 'values.yaml');
-  const values = file.edit(imageEdits(file, images, options));
+  const restore = restored.flatMap((block) => {
+    const path = imagePathFor(options.imagePath ?? DEFAULT_IMAGE_PATH, block.service);
+    return [
+      { path: [...path, 'repository'], value: block.repository },
+      { path: [...path, 'tag'], value: block.tag },
+      { path: [...path, 'digest'], value: block.digest },
+    ];
+  });
+  const values = file.edit([...imageEdits(file, images, options), ...restore]);
   if (!values.changed) {
     const current = bumpChartYaml(texts.chartYaml, undefined);
     return { texts, changed: false, chart: current.name, version: current.previousVersion, previousVersion: current.previousVersion };
   }
-  const chart = bumpChartYaml(texts.chartYaml, options.appVersion ?? commonTag(images));
+  const chart = bumpChartYaml(texts.chartYaml, options.appVersion ?? (images.length ? commonTag(images) : undefined));
   return { texts: { chartYaml: chart.text, values: values.text }, changed: true, chart: chart.name, version: chart.version, previousVersion: chart.previousVersion };
 }

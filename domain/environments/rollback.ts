@@ -58,6 +58,7 @@ export async function startRollback(request: RollbackRequest, deps: RollbackDeps
       reason: request.reason,
       environment,
       kind: 'rollback',
+      ...(source.chartCommit ? { restoreFrom: source.chartCommit } : {}),
     },
     outboxKey('approval-decided', environment),
   );

@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { ChartRepo, PreparedChange } from '../../domain/chart/chartRepo.js';
 import { readChartTexts, writeChartTexts } from '../../domain/chart/chartDir.js';
-import { applyImagesToChart } from '../../domain/chart/chartEdit.js';
+import { applyImagesToChart, imageBlocks } from '../../domain/chart/chartEdit.js';
+import type { ImageBlock } from '../../domain/chart/chartEdit.js';
+import { readFile } from 'node:fs/promises';
 import { ChartYamlError } from '../../domain/chart/chartYaml.js';
 import { ImageUpdateError } from '../../domain/chart/imageUpdate.js';
 import { ChartVersionConflictError, publishChart } from '../../domain/chart/ociPublish.js';
@@ -121,25 +123,30 @@ async function land(event: ApprovalDecided, settings: ChartSettings, target: Tar
   const ownBuilt = event.images.filter((image) => !image.builtBy);
   if (!kept.length || (event.kind === 'promotion' && ownBuilt.length > 0 && !kept.some((image) => !image.builtBy))) return supersede(superseded, log);
   const repo = deps.chartRepo(settings);
+  const restored = await restoredBlocks(event, settings, target, repo, deps);
   const prepare = async (workTree: string): Promise<PreparedChange<AttemptValue>> => {
     // A newer run may have claimed a service since the last attempt: it must land last.
     const stillOurs = await Promise.all(kept.map(async (image) => (await deps.ledger.deployed(event.pipeline, image.service, target.environment))?.order === claimOf(event, image).order));
     const images = kept.filter((_, index) => stillOurs[index]);
     const lost = [...superseded, ...kept.filter((_, index) => !stillOurs[index]).map((image) => image.service)];
-    const services = images.map((image) => image.service);
+    const services = [...images.map((image) => image.service), ...restored.map((block) => block.service)];
     if (!images.length) return { kind: 'none', value: { services, superseded: lost, alreadyApplied: false } };
     const chartDir = join(workTree, settings.path);
-    const result = applyImagesToChart(await readChartTexts(chartDir, target.valuesFile), images, {
-      valuesFile: target.valuesFile,
-      imagePath: settings.imagePath,
-      appVersion: commonTagOr(images, event.sha.slice(0, 7)),
-    });
+    const result = applyImagesToChart(
+      await readChartTexts(chartDir, target.valuesFile),
+      images,
+      { valuesFile: target.valuesFile, imagePath: settings.imagePath, appVersion: commonTagOr(images, event.sha.slice(0, 7)) },
+      restored,
+    );
     if (!result.changed) return { kind: 'none', value: { services, superseded: lost, alreadyApplied: true } };
     await writeChartTexts(chartDir, result.texts, target.valuesFile);
     const where = target.implicit ? '' : `${target.environment}: `;
     const verb = event.kind === 'rollback' ? 'roll back' : 'to';
     const subject = `chart: ${result.chart} ${result.version}: ${where}${services.join(', ')} ${verb} ${commonTagOr(images, event.sha.slice(0, 7))}`;
-    const body = images.map((image) => `${image.service}: ${image.repository}:${image.tag}@${image.digest}${image.builtBy ? ` (built by ${image.builtBy.runId})` : ''}`).join('\n');
+    const body = [
+      ...images.map((image) => `${image.service}: ${image.repository}:${image.tag}@${image.digest}${image.builtBy ? ` (built by ${image.builtBy.runId})` : ''}`),
+      ...restored.map((block) => `${block.service}: ${block.repository}:${block.tag}${block.digest ? `@${block.digest}` : ''} (restored from ${event.restoreFrom})`),
+    ].join('\n');
     const why = event.kind === 'rollback' ? `Rollback by ${event.decidedBy.name ?? event.decidedBy.id} via ${event.decidedBy.via}${event.reason ? `: ${event.reason}` : ''}.` : `Approved by ${event.decidedBy.name ?? event.decidedBy.id} via ${event.decidedBy.via}.`;
     return {
       kind: 'commit',
@@ -183,7 +190,8 @@ async function publish(event: ApprovalDecided, settings: ChartSettings, target: 
   // What the environment runs once this is deployed: its last release, with what landed now.
   const history = (await deps.ledger.environments.get(event.pipeline, target.environment)).history;
   const written = event.images.filter((image) => landed.services.includes(image.service));
-  const images = mergeImages(history.at(-1)?.images ?? [], written);
+  // A rollback puts the environment back to exactly the restored release.
+  const images = event.kind === 'rollback' ? [...event.images] : mergeImages(history.at(-1)?.images ?? [], written);
   const deployment: EnvironmentDeployment = {
     environment: target.environment,
     runId: event.runId,
@@ -194,6 +202,7 @@ async function publish(event: ApprovalDecided, settings: ChartSettings, target: 
     status: 'in-progress',
     kind: event.kind,
     chartVersion: chart.version,
+    chartCommit: landed.commit,
   };
   await deps.ledger.environments.recordDeployment(event.pipeline, deployment);
   const supersededNote = landed.superseded.length ? `; superseded by newer runs: ${landed.superseded.join(', ')}` : '';
@@ -226,6 +235,23 @@ async function publish(event: ApprovalDecided, settings: ChartSettings, target: 
       },
     ],
   });
+}
+
+/**
+ * A rollback's other half: services the environment runs now that the restored release did not
+ * set (a later run added them) go back to the pins the values file had at the restored
+ * release's chart commit, so the rollback undoes every image since, not just those it knows.
+ */
+async function restoredBlocks(event: ApprovalDecided, settings: ChartSettings, target: Target, repo: ChartRepo, deps: ChartBumpDeps): Promise<ImageBlock[]> {
+  if (event.kind !== 'rollback' || !event.restoreFrom) return [];
+  const current = (await deps.ledger.environments.get(event.pipeline, target.environment)).history.at(-1)?.images ?? [];
+  const services = current.map((image) => image.service).filter((service) => !event.images.some((image) => image.service === service));
+  if (!services.length) return [];
+  const values = await repo.withCommit(event.restoreFrom, (workTree) => readFile(join(workTree, settings.path, target.valuesFile), 'utf8'));
+  const blocks = imageBlocks(values, services, { imagePath: settings.imagePath, valuesFile: target.valuesFile });
+  // They move back too: claimed with the rollback's order, so nothing older lands over them.
+  for (const block of blocks) await deps.ledger.advanceDeployed(event.pipeline, block.service, event.order, event.runId, target.environment);
+  return blocks;
 }
 
 /** An environment's images after a deployment: the earlier ones, with each written service replaced. */

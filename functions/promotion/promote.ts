@@ -136,6 +136,8 @@ async function next(run: RunRecord, pipeline: Pipeline | undefined, deps: Promot
     case 'request-approval':
       return requestApproval(run, step.environment, deps, log);
     case 'wait': {
+      // Waiting at a hold that has been lifted since: the question was never asked, so ask it now.
+      if (step.reason === 'awaiting-approval' && !(await deps.ledger.approvals.get(run.runId, step.environment))) return requestApproval(run, step.environment, deps, log);
       if (step.reason !== 'held') return result.none(`${step.environment} is ${step.reason}`);
       const hold = holds.get(step.environment)!;
       const firstStage = views.find((view) => view.name === step.environment)?.stages[0];

@@ -8,6 +8,7 @@ import type { Manifest } from '../../shared/stage/manifest.js';
 import type { Outcome } from '../../shared/stage/outcome.js';
 import { result } from '../../shared/stage/outcome.js';
 import type { Publisher } from '../../shared/stage/publisher.js';
+import { crashPoint } from '../../shared/stage/crashPoint.js';
 import { SYSTEM_DECIDER } from '../../domain/approval/decide.js';
 import { verificationFailedMessage } from '../../domain/approval/messages.js';
 import { approvalSettings, runView } from '../../domain/approval/settings.js';
@@ -79,10 +80,14 @@ export async function verifyDeployedRelease(event: DeployFinished, deps: VerifyD
   }
   const why = verdict.earlier ?? `verification failed in ${environment.name}: ${describeVerification(verdict)}`;
   log.warn('verification failed; rolling the environment back', { reason: why });
-  const rollback = await startRollback(
-    { pipeline: run.pipeline, environment, fromRunId: run.runId, reason: why, by: SYSTEM_DECIDER },
-    { ledger: deps.ledger, publisher: deps.publisher as unknown as Publisher<'approval-decided'>, plan: environmentStages(deps.manifest.runPlan(pipeline), environment, ['chart', 'deploy']), now: deps.now },
-  );
+  // Started before a crash: that one stands (the reconciler publishes its event if it never went out).
+  const rollback = started?.rollback
+    ? { ok: true as const, runId: started.runId, toRunId: started.rollback.toRunId }
+    : await startRollback(
+        { pipeline: run.pipeline, environment, fromRunId: run.runId, reason: why, by: SYSTEM_DECIDER },
+        { ledger: deps.ledger, publisher: deps.publisher as unknown as Publisher<'approval-decided'>, plan: environmentStages(deps.manifest.runPlan(pipeline), environment, ['chart', 'deploy']), now: deps.now },
+      );
+  crashPoint('verify:after-rollback-started');
   await deps.ledger.environments.settleDeployment(run.pipeline, environment.name, run.runId, rollback.ok ? 'rolled-back' : 'failed');
   const rolledBack = rollback.ok ? { runId: rollback.runId, toRunId: rollback.toRunId } : undefined;
   await tellSlack(run, environment, why, verdict, rolledBack, deps, log);
@@ -121,6 +126,7 @@ async function watch(event: DeployFinished, run: RunRecord, environment: Environ
       now: () => deps.now(),
       sleep: deps.sleep,
       signal: controller.signal,
+      onRound: () => crashPoint('verify:during'),
     });
   } finally {
     clearInterval(superseded);

@@ -67,8 +67,10 @@ export class PubSubBus implements Bus {
         subscription = pubsub.subscription(created.name, { flowControl: { maxMessages: 100 } });
       }
     }
+    // Deliveries still being handled: close() waits for them, so the ledger is never closed under one.
+    const inFlight = new Set<Promise<void>>();
     subscription.on('message', (message) => {
-      handler({
+      const delivery = handler({
         id: message.id,
         data: message.data,
         attributes: { ...message.attributes },
@@ -79,6 +81,8 @@ export class PubSubBus implements Bus {
         () => message.ack(),
         () => message.nack(),
       );
+      inFlight.add(delivery);
+      void delivery.finally(() => inFlight.delete(delivery));
     });
     subscription.on('error', (error) => {
       process.emitWarning(`pubsub subscription ${name}: ${error.message}`);
@@ -87,6 +91,7 @@ export class PubSubBus implements Bus {
       close: async ({ remove = false }: { remove?: boolean } = {}) => {
         this.open.delete(handle);
         subscription.removeAllListeners('message');
+        await Promise.allSettled([...inFlight]);
         await subscription.close();
         if (remove) await subscription.delete().catch(() => undefined);
       },

@@ -211,6 +211,8 @@ export const ApprovalDecided = envelope('approval-decided', 2).extend({
   environment: EnvironmentName,
   /** A promotion of the run's release, or a rollback run restoring an earlier one (which may move services back). */
   kind: DeployKind,
+  /** A rollback: the chart commit of the release it restores, whose image pins it writes back for services that release did not set. */
+  restoreFrom: Sha.optional(),
 }).refine((event) => event.images.length > 0 || event.plan !== undefined, 'a decision covers at least one image or a plan');
 export type ApprovalDecided = z.infer<typeof ApprovalDecided>;
 

@@ -21,6 +21,8 @@ export type EnvironmentDeployment = {
   status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed';
   kind: 'promotion' | 'rollback';
   chartVersion?: string;
+  /** The chart commit that made it: what a rollback to it restores the values file's image pins from. */
+  chartCommit?: string;
 };
 
 export type EnvironmentHold = { reason: string; by: string; at: string };

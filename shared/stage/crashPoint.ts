@@ -15,7 +15,10 @@ export const CRASH_POINTS = [
   'chart:after-registry-push',
   'before-ack',
 ] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+/** The points only a pipeline with environments reaches (test/crash/crashEnvironments.ts). */
+export const ENVIRONMENT_CRASH_POINTS = ['verify:during', 'verify:after-rollback-started'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof ENVIRONMENT_CRASH_POINTS)[number];
 
 const target = process.env.BATON_CRASH_AT;
 

@@ -16,6 +16,7 @@ import type { CrashPoint } from '../../shared/stage/crashPoint.js';
 import { freePort } from '../../local/registry.js';
 import { githubHeaders, githubPushPayload } from '../../standins/gitHost.js';
 import { tempDir, uniqueProject } from '../support/runtimes.js';
+import type { EnvironmentStandIns } from '../support/environments.js';
 
 /**
  * The crash-point suite's harness: `baton dev` as a child process (the embedded stack, on
@@ -42,12 +43,14 @@ export type CrashStack = {
   /** How each process ended, in order (`SIGKILL` for a crash). */
   exits: Array<NodeJS.Signals | number | null>;
   start(crashAt?: CrashPoint): Promise<void>;
-  /** Pushes a change to frontend and delivers its webhook; resolves with the run id (the POST may die with the process). */
-  push(round: number): Promise<{ runId: string; after: string }>;
+  /** Pushes a change to a service (default frontend) and delivers its webhook; resolves with the run id (the POST may die with the process). */
+  push(round: number, service?: string): Promise<{ runId: string; after: string }>;
   /** Drives runs to their end: approves when one waits, restarts the stack when it died. */
   finish(runIds: string[], timeoutMs?: number): Promise<RunRecord[]>;
-  /** Approves a run waiting for it, through `baton dev`'s loopback route (the process may die answering). */
-  approve(runId: string): Promise<void>;
+  /** Approves a run waiting for it (in an environment), through `baton dev`'s loopback route (the process may die answering). */
+  approve(runId: string, environment?: string): Promise<void>;
+  /** Runs `baton promote|rollback|hold|release` through `baton dev`'s loopback route. */
+  operate(operation: Record<string, unknown>): Promise<{ ok: boolean; message: string; runId?: string }>;
   /** Waits for the running process to die (of its crash point); kills it after `ms` if it has not, as a crash at any moment would. */
   dies(ms: number): Promise<void>;
   stop(): Promise<void>;
@@ -56,10 +59,20 @@ export type CrashStack = {
   mirrored(run: RunRecord): boolean;
 };
 
-export async function startCrashStack(kind: Kind): Promise<CrashStack> {
+export type CrashStackOptions = {
+  /** dev (auto) → prod (approval), both verified, against these stand-ins (test/support/environments.ts). */
+  environments?: EnvironmentStandIns;
+};
+
+export async function startCrashStack(kind: Kind, options: CrashStackOptions = {}): Promise<CrashStack> {
   const root = tempDir('baton-crash-');
   const registryPath = `crash-${randomBytes(4).toString('hex')}`;
-  const ws = await createWorkspace(root, resolve(ROOT, 'charts/online-boutique'), REGISTRY, { registryPath, approvers: [`cli:${APPROVER}`] });
+  const standIns = options.environments;
+  const ws = await createWorkspace(root, resolve(ROOT, 'charts/online-boutique'), REGISTRY, {
+    registryPath,
+    approvers: [`cli:${APPROVER}`],
+    ...(standIns ? { environments: { argocdUrl: standIns.argocd.url, verifyFor: '4s' } } : {}),
+  });
   // The mirror logs every push it receives: "<old> <new> <ref>" per updated ref.
   const pushLog = join(root, 'mirror-pushes.log');
   writeFileSync(join(ws.mirror, 'hooks', 'post-receive'), `#!/bin/sh\ncat >> ${JSON.stringify(pushLog)}\n`);
@@ -76,6 +89,7 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
     BATON_APPROVAL_SECRET: 'crash-suite-approval-secret',
     METADATA_SERVER_DETECTION: 'none',
     LOG_LEVEL: 'info',
+    ...(standIns ? { ARGOCD_AUTH_TOKEN: standIns.token, PROMETHEUS_URL: standIns.prometheus.url } : {}),
     ...(kind === 'emulators' ? { PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST: process.env.FIRESTORE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT: project } : {}),
   };
   const ledger = new RunLedger(kind === 'emulators' ? new FirestoreDocStore({ projectId: project }) : new SqliteDocStore(join(home, 'ledger.sqlite'), LEDGER_INDEXES));
@@ -118,8 +132,8 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
     }
   }
 
-  async function push(round: number): Promise<{ runId: string; after: string }> {
-    const { before, after } = await pushChange(ws, 'frontend', round);
+  async function push(round: number, service = 'frontend'): Promise<{ runId: string; after: string }> {
+    const { before, after } = await pushChange(ws, service, round);
     const body = JSON.stringify(githubPushPayload({ repository: DEMO_REPOSITORY, cloneUrl: `file://${ws.source}`, ref: 'refs/heads/main', before, after, commits: await pushedCommits(ws.source, before, after), pusher: { name: 'dana' } }));
     const deliveryId = randomUUID();
     await fetch(`${url}/webhookIntake`, { method: 'POST', headers: githubHeaders(SECRET, body, 'push', deliveryId), body }).catch(() => undefined);
@@ -133,19 +147,28 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
       const runs = await Promise.all(runIds.map((runId) => ledger.getRun(runId)));
       if (runs.every((run) => run && run.status !== 'running')) return runs as RunRecord[];
       for (const run of runs) {
-        if (run?.status === 'running' && run.stages.approval?.status === 'waiting' && !run.decisions?.default) await approve(run.runId);
+        if (run?.status !== 'running') continue;
+        for (const [stage, record] of Object.entries(run.stages)) {
+          const [base, environment] = stage.split(':');
+          if (base === 'approval' && record.status === 'waiting' && !run.decisions?.[environment ?? 'default'] && !record.detail?.startsWith('held')) await approve(run.runId, environment);
+        }
       }
       if (Date.now() > deadline) throw new Error(`runs did not end within ${timeoutMs} ms: ${runs.map((run) => `${run?.runId} ${run?.status} ${JSON.stringify(run?.stages)}`).join('\n')}\n${output.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   }
 
-  async function approve(runId: string): Promise<void> {
+  async function approve(runId: string, environment?: string): Promise<void> {
     await fetch(`${url}/_local/decide`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ runId, action: 'approve', decider: { id: APPROVER, name: APPROVER, via: 'cli' } }),
+      body: JSON.stringify({ runId, ...(environment ? { environment } : {}), action: 'approve', decider: { id: APPROVER, name: APPROVER, via: 'cli' } }),
     }).catch(() => undefined);
+  }
+
+  async function operate(operation: Record<string, unknown>): Promise<{ ok: boolean; message: string; runId?: string }> {
+    const response = await fetch(`${url}/_local/environment`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decider: { id: APPROVER, name: APPROVER, via: 'cli' }, ...operation }) });
+    return (await response.json()) as { ok: boolean; message: string; runId?: string };
   }
 
   async function dies(ms: number): Promise<void> {
@@ -184,5 +207,5 @@ export async function startCrashStack(kind: Kind): Promise<CrashStack> {
     }
   };
 
-  return { kind, ws, home, ledger, output, exits, start, push, finish, approve, dies, stop, counts, mirrored };
+  return { kind, ws, home, ledger, output, exits, start, push, finish, approve, operate, dies, stop, counts, mirrored };
 }

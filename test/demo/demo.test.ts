@@ -30,22 +30,40 @@ describe.each([
   ['embedded (in-process bus, SQLite)', plainEnv],
   ['emulators (Pub/Sub, Firestore)', { ...plainEnv, PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST }],
 ])('baton demo --yes --json, %s', (_name, env) => {
-  test('both runs succeed at every stage; the second rebuilds only the second service', async () => {
+  test('push 1 goes dev → verified → prod (approved in Slack) → verified; push 2 fails verification in dev and is rolled back, prod untouched', async () => {
     const { code, summaries, stderr } = await demo(env);
     if (code !== 0) console.error(stderr.slice(-4000));
     expect(code).toBe(0);
-    expect(summaries).toHaveLength(2);
-    for (const summary of summaries) {
-      expect(summary.status).toBe('succeeded');
-      for (const stage of ['intake', 'mirror', 'build', 'approval', 'chart']) expect(summary.stages[stage]?.status).toBe('succeeded');
-      expect(summary.stages.deploy?.status).toBe('skipped');
-      expect(summary.chart?.ociRef).toMatch(/^oci:\/\/127\.0\.0\.1:\d+\/charts\/online-boutique:0\.1\.\d+$/);
-      expect(summary.chart?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-      expect(summary.timings.overheadMs).toEqual(expect.any(Number));
-    }
-    expect(summaries[0]!.services).toEqual(['frontend']);
-    expect(summaries[1]!.services).toEqual(['cartservice']);
-    expect(summaries[0]!.chart!.version).not.toBe(summaries[1]!.chart!.version);
+    expect(summaries).toHaveLength(3);
+    const [first, second, rollback] = summaries as [RunSummary, RunSummary, RunSummary];
+
+    expect(first.status).toBe('succeeded');
+    expect(first.services).toEqual(['frontend']);
+    for (const stage of ['intake', 'mirror', 'build', 'chart:dev', 'deploy:dev', 'verify:dev', 'approval:prod', 'chart:prod', 'deploy:prod', 'verify:prod']) expect(first.stages[stage]?.status).toBe('succeeded');
+    // The fixed --json fields: status, release and the checks' values per environment.
+    const frontend = first.environments.dev!.release.frontend;
+    expect(frontend).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(first.environments).toEqual({
+      dev: { status: 'succeeded', release: { frontend }, verify: { checks: [{ name: 'error-ratio', value: 0, ok: true }] } },
+      // Promotion never rebuilds: prod gets the very digest dev verified.
+      prod: { status: 'succeeded', release: { frontend }, verify: { checks: [{ name: 'error-ratio', value: 0, ok: true }] } },
+    });
+    expect(first.chart?.ociRef).toMatch(/^oci:\/\/127\.0\.0\.1:\d+\/charts\/online-boutique:0\.1\.\d+$/);
+    expect(first.timings.overheadMs).toEqual(expect.any(Number));
+
+    expect(second.status).toBe('rolled-back');
+    expect(second.services).toEqual(['cartservice']);
+    expect(second.environments.dev!.status).toBe('rolled-back');
+    // Its release kept push 1's frontend; the failing check names the culprit with its value.
+    expect(second.environments.dev!.release.frontend).toBe(frontend);
+    expect(second.environments.dev!.verify.checks).toContainEqual({ name: 'error-ratio', value: expect.closeTo(0.3, 6), ok: false });
+    expect(second.environments.prod).toEqual({ status: 'skipped', release: {}, verify: { checks: [] } });
+    expect(second.stages['chart:prod']?.status).toBe('skipped');
+
+    expect(rollback.rollback).toEqual({ environment: 'dev', toRunId: first.runId, fromRunId: second.runId });
+    expect(rollback.status).toBe('succeeded');
+    expect(rollback.environments.dev).toMatchObject({ status: 'succeeded', release: { frontend } });
     expect(stderr).toContain('[ Approve ]');
+    expect(stderr).toContain('Verification failed in dev');
   }, 300_000);
 });

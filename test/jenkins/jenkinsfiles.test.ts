@@ -53,21 +53,20 @@ const perEnvironment = (stages: readonly AnyStage[]) => {
 };
 
 /** verifyRelease as a watched stage (the real one is functions/verifyRelease): awaited per environment. */
-const verifyStandIn: AnyStage = { ...smokeTest, name: 'verifyStandIn', doc: 'verifies a release (stand-in)', ledgerStage: 'verify', watch: { as: 'verify', topic: 'deploy-finished', defaultTimeoutSeconds: 600 } };
 
 describe('every watched stage has a Jenkins stage', () => {
   test('the app Jenkinsfile awaits every stage an app run has that people watch, the per-environment ones with --env', () => {
     expect(watched(STAGES, 'app')).toEqual(expect.arrayContaining(['intake', 'mirror', 'build', 'approve', 'chart', 'deploy']));
     expect(perEnvironment(STAGES)).toEqual(expect.arrayContaining(['approve', 'chart', 'deploy']));
     expect(unwatchedStages(app, watched(STAGES, 'app'), perEnvironment(STAGES))).toEqual([]);
-    expect(unwatchedStages(app, watched([...STAGES, verifyStandIn], 'app'), perEnvironment([...STAGES, verifyStandIn]))).toEqual([]);
+    expect(unwatchedStages(app, watched([...STAGES], 'app'), perEnvironment([...STAGES]))).toEqual([]);
   });
 
   test('a watched stage added without a Jenkins stage fails the check', () => {
     expect(unwatchedStages(app, watched([...STAGES, smokeTest], 'app'), perEnvironment(STAGES))).toEqual(['smoke']);
     const noVerify = app.replace(/sh 'baton await "\$RUN_ID" --stage verify [^']*'/, "echo 'verified, probably'");
     expect(noVerify).not.toBe(app);
-    expect(unwatchedStages(noVerify, watched([...STAGES, verifyStandIn], 'app'), perEnvironment([...STAGES, verifyStandIn]))).toEqual(['verify']);
+    expect(unwatchedStages(noVerify, watched([...STAGES], 'app'), perEnvironment([...STAGES]))).toEqual(['verify']);
   });
 
   test('a per-environment stage awaited without its environment fails the check', () => {
