@@ -8,6 +8,7 @@ import {
   ChartPublished,
   DeployFinished,
   PushReceived,
+  RunFinished,
   SourceMirrored,
 } from './events.js';
 import type { TopicName } from './topics.js';
@@ -28,6 +29,7 @@ export const TOPIC_SCHEMAS = {
   'approval-decided': ApprovalDecided,
   'chart-published': ChartPublished,
   'deploy-finished': DeployFinished,
+  'run-finished': RunFinished,
 } as const satisfies Record<TopicName, z.ZodType>;
 
 /** The data type carried on a topic. */

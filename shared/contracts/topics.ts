@@ -13,6 +13,7 @@ export const TOPICS = [
   'approval-decided',
   'chart-published',
   'deploy-finished',
+  'run-finished',
 ] as const;
 
 export type TopicName = (typeof TOPICS)[number];

@@ -70,7 +70,7 @@ export class Publisher<P extends TopicName> {
 
   private check(topic: string): void {
     if (!(this.declared as readonly string[]).includes(topic)) {
-      throw new Error(`stage ${this.stage} may not publish ${topic}: its declaration lists ${this.declared.join(', ') || 'no topics'}`);
+      throw new Error(`stage ${this.stage} may not publish ${topic}: it may publish ${this.declared.join(', ') || 'no topics'}`);
     }
   }
 }

@@ -11,6 +11,7 @@ locals {
     "approval-decided",
     "chart-published",
     "deploy-finished",
+    "run-finished",
   ]
 
   all_topics = toset(concat(local.topics, var.external_topics))
