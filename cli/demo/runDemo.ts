@@ -7,12 +7,14 @@ import { createInterface } from 'node:readline/promises';
 import { decodeEvent } from '../../shared/bus/events.js';
 import { loadConfig } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalRequested, ChartPublished } from '../../shared/contracts/index.js';
+import { FakeGitHub } from '../../standins/githubApi.js';
 import { FakeSlack, clickButton } from '../../standins/slackApi.js';
 import { githubHeaders, githubPushPayload } from '../../standins/gitHost.js';
 import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import { createLogger, setLogSink } from '../../shared/log/logger.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import { startEmbeddedStack } from '../../functions/embeddedStack.js';
+import { commitStatusesOf } from './commitStatuses.js';
 import { pushedCommits } from './gitPush.js';
 import { startLocalRegistry } from '../../local/registry.js';
 import { renderSlackMessage } from './slackMessage.js';
@@ -53,7 +55,9 @@ const secret = () => randomBytes(24).toString('base64url');
  * `baton demo`: the whole chain on one machine. A sample monorepo, a mirror remote, a chart repo
  * seeded from charts/online-boutique and a local registry are created in a temporary workspace;
  * two pushes go through webhook → mirror → buildah build → Slack approval (a local fake of
- * Slack's Web API) → chart bump and OCI publish. Returns the process exit code.
+ * Slack's Web API) → chart bump and OCI publish, and gitStatus reports each run's stages to a
+ * local stand-in of GitHub's REST API, whose commit statuses are shown at the end of each run.
+ * Returns the process exit code.
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
   preflight();
@@ -69,6 +73,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const botToken = `xoxb-demo-${secret()}`;
   const signingSecret = secret();
   const webhookSecret = secret();
+  const githubToken = `ghp_demo${secret()}`;
+  const github = await FakeGitHub.start({ token: githubToken });
   const slack = await FakeSlack.start({ token: botToken, users: { [DEMO_APPROVER.id]: { name: DEMO_APPROVER.username, email: DEMO_APPROVER.email, realName: DEMO_APPROVER.name } } });
   const emulated = Boolean(process.env.PUBSUB_EMULATOR_HOST || process.env.FIRESTORE_EMULATOR_HOST);
   const env: NodeJS.ProcessEnv = {
@@ -83,6 +89,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     SLACK_CHANNEL: 'C0DEPLOYS',
     SLACK_APPROVERS: DEMO_APPROVER.id,
     BATON_APPROVAL_SECRET: secret(),
+    // Commit statuses go to the local GitHub stand-in, whatever the shell has set: never a real host.
+    GITHUB_TOKEN: githubToken,
+    GITHUB_API_URL: github.url,
+    GITHUB_APP_ID: '',
+    GITHUB_APP_PRIVATE_KEY: '',
+    GITHUB_APP_INSTALLATION_ID: '',
+    GITLAB_TOKEN: '',
+    BATON_RUN_URL: '',
   };
   const runtime = embeddedRuntime({
     env,
@@ -138,7 +152,11 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         say(`  manifest ${chart.manifestDigest}`);
         say(indent(await chartCommitDiff(ws, chart.chartCommit)));
       }
-      summaries.push(summarize(run, pushedAt, chart));
+      const statuses = await commitStatusesOf(github, run);
+      say('');
+      say(`commit statuses on ${run.repository}@${run.after.slice(0, 7)}, as the GitHub stand-in recorded them${statuses.complete ? '' : ' (gitStatus has not caught up yet)'}:`);
+      say(indent(statuses.lines.join('\n') || '(none)'));
+      summaries.push({ ...summarize(run, pushedAt, chart), commitStatuses: statuses.latest });
     }
   } finally {
     await Promise.all(watchers.map((watcher) => watcher.close()));
@@ -146,6 +164,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     await bus.close();
     await runtime.ledger().close();
     await slack.close();
+    await github.close();
     await registry.stop();
     if (!options.keep) rmSync(root, { recursive: true, force: true });
   }

@@ -9,6 +9,8 @@ export type RunSummary = {
   services: string[];
   stages: Record<string, { status: string; start?: string; end?: string; durationMs?: number; detail?: string }>;
   chart?: { name: string; version: string; ociRef: string; digest: string; commit: string };
+  /** The run's commit statuses (`baton/<stage>` → state) as the GitHub stand-in shows them at the end of the run. */
+  commitStatuses?: Record<string, string>;
   timings: {
     /** Webhook delivered → chart-published. */
     pushToChartMs?: number;

@@ -42,7 +42,10 @@ describe.each([
       expect(summary.chart?.ociRef).toMatch(/^oci:\/\/127\.0\.0\.1:\d+\/charts\/online-boutique:0\.1\.\d+$/);
       expect(summary.chart?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(summary.timings.overheadMs).toEqual(expect.any(Number));
+      // gitStatus reported every stage to the GitHub stand-in, and the demo shows what it recorded.
+      expect(summary.commitStatuses).toEqual(Object.fromEntries(['intake', 'mirror', 'build', 'approval', 'chart', 'deploy'].map((stage) => [`baton/${stage}`, 'success'])));
     }
+    expect(stderr).toMatch(/commit statuses on acme\/online-boutique@[0-9a-f]{7}, as the GitHub stand-in recorded them:\n\s+✓ baton\/intake/);
     expect(summaries[0]!.services).toEqual(['frontend']);
     expect(summaries[1]!.services).toEqual(['cartservice']);
     expect(summaries[0]!.chart!.version).not.toBe(summaries[1]!.chart!.version);
