@@ -195,8 +195,12 @@ async function commitOutcome(
     return { run: undefined, applied: false };
   }
   if (outcome.note && !outcome.status && !added.length) log.debug(outcome.note, { runId });
-  if (added.length || finished) await publisher.send(finished ? [...added, finished] : added);
-  if (added.length) await outcome.onRecorded?.();
+  if (added.length) {
+    await publisher.send(added);
+    await outcome.onRecorded?.();
+  }
+  // After the stage's own events: consumers hear of what the stage did before they hear the run ended.
+  if (finished) await publisher.send([finished]);
   return { run, applied };
 }
 
