@@ -21,11 +21,12 @@ import type { Manifest } from '../../shared/stage/manifest.js';
  *   is failed with the reason, and logged as `run-stuck` (an alert counts those);
  * - an ended run whose `run-finished` was written but never published (its writer died between
  *   the two) is announced.
+ * A chart commit that landed without its OCI push is the first case: chartBump never handled its
+ * `approval-decided`, so that is published again and chartBump finishes the publish.
+ *
  * Reporters (gitStatus) are not waited on: an event only they have not handled is published for
  * them if it never went out, but never re-driven to them and never a reason to fail a run (the
  * bus retries a reporter, and a git host that is down must not fail or delay the run).
- * A chart commit that landed without its OCI push is the first case: chartBump never handled its
- * `approval-decided`, so that is published again and chartBump finishes the publish.
  *
  * Idempotent and safe as two instances at once: a re-drive at most duplicates a delivery, and
  * failing a run is a conditional write.

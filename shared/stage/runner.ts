@@ -23,8 +23,8 @@ import type { OutboxItem } from './publisher.js';
  * mark that this stage handled the event), then publishes the new events. A `PermanentError`
  * fails the stage and is acknowledged; any other error is retried by the bus, and on the
  * declared last attempt the stage is failed with it before the message is dead-lettered.
- * A write that ends the run also holds its `run-finished` event, which is published with the
- * stage's own. Reporters (`isReporter`) never write the run.
+ * A write that ends the run also holds its `run-finished` event, which is published right after
+ * the stage's own. Reporters (`isReporter`) never write the run.
  */
 
 /** The runtime a stage's handler sees: no raw bus, a publisher typed to its declared topics. */
