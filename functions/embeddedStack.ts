@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Subscription } from '../shared/bus/bus.js';
+import type { MessageHandler, Subscription } from '../shared/bus/bus.js';
 import type { Route } from '../shared/adapters/http.js';
 import { serveHttp } from '../shared/adapters/http.js';
 import type { Runtime } from '../shared/runtime/runtime.js';
@@ -51,13 +51,23 @@ export async function startEmbeddedStack(runtime: Runtime, options: StackOptions
   const routes: Route[] = [];
   const prefix = options.subscriptionPrefix ?? 'baton-';
   const stages = manifest.stages as readonly AnyStage[];
+  // Deliveries being handled: close() lets them finish, so none meets a closed ledger.
+  let inFlight = 0;
+  const counted = (handler: MessageHandler): MessageHandler => async (message) => {
+    inFlight++;
+    try {
+      await handler(message);
+    } finally {
+      inFlight--;
+    }
+  };
   for (const stage of stages) {
     if (isTopicStage(stage)) {
       for (const topic of stage.trigger.topics) {
         // One subscription per stage and topic, as Eventarc creates one per trigger.
         const name = stage.trigger.topics.length === 1 ? `${prefix}${stage.name}` : `${prefix}${stage.name}-${topic}`;
         subscriptions.push(
-          await bus.subscribe(topic, name, topicStageHandler(stage, topic, runtime, manifest), {
+          await bus.subscribe(topic, name, counted(topicStageHandler(stage, topic, runtime, manifest)), {
             maxDeliveryAttempts: stage.maxDeliveryAttempts,
             minBackoffMs: options.minBackoffMs ?? 200,
             maxBackoffMs: 5_000,
@@ -123,6 +133,7 @@ export async function startEmbeddedStack(runtime: Runtime, options: StackOptions
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await Promise.all(subscriptions.map((subscription) => subscription.close()));
+      for (const deadline = Date.now() + 30_000; inFlight > 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
     },
   };
 }

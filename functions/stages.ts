@@ -13,11 +13,13 @@ import { buildStatus } from './buildStatus/stage.js';
 import { buildTrigger } from './buildTrigger/stage.js';
 import { chartBump } from './chartBump/stage.js';
 import { deployWatch } from './deployWatch/stage.js';
+import { gitStatus } from './gitStatus/stage.js';
 import { reconciler } from './reconciler/stage.js';
 import { repoMirror } from './repoMirror/stage.js';
 import { terraformApply } from './terraformApply/stage.js';
 import { verifyRelease } from './verifyRelease/stage.js';
 import { webhookIntake } from './webhookIntake/stage.js';
+import { webhookSweep } from './webhookSweep/stage.js';
 
 export const STAGES = [
   webhookIntake,
@@ -31,7 +33,10 @@ export const STAGES = [
   deployWatch,
   verifyRelease,
   terraformApply,
+  // Beside the chain: a reporter on every run topic, and the sweeps.
+  gitStatus,
   reconciler,
+  webhookSweep,
 ] as const;
 
 export type StageName = (typeof STAGES)[number]['name'];

@@ -3,6 +3,7 @@ import type { DocIndex } from '../shared/ledger/docStore.js';
 import { LEDGER_INDEXES } from '../shared/ledger/runLedger.js';
 import type { AnyStage } from '../shared/stage/declaration.js';
 import { isHttpStage, isScheduledStage, isTopicStage } from '../shared/stage/declaration.js';
+import { publishesOf } from '../shared/stage/manifest.js';
 import { STAGES } from './stages.js';
 
 /**
@@ -23,6 +24,7 @@ export type StageJson = {
   schedule: string;
   /** HTTP triggers: callable by anyone (the handler checks a signature). */
   public: boolean;
+  /** Its publisher grants: the declared topics, and `run-finished` for a stage that can end a run (`publishesOf`). */
   publishes: string[];
   /** Project roles; `roles/datastore.user` (the run ledger) for every stage. */
   projectRoles: string[];
@@ -69,7 +71,7 @@ export function stageJson(stage: AnyStage): StageJson {
     topics: isTopicStage(stage) ? [...stage.trigger.topics] : [],
     schedule: isScheduledStage(stage) ? stage.trigger.cron : '',
     public: isHttpStage(stage) ? stage.trigger.public : false,
-    publishes: [...stage.publishes],
+    publishes: [...publishesOf(stage)],
     projectRoles: [...COMMON_ROLES, ...(stage.roles?.project ?? [])],
     actAs: [...(stage.roles?.actAs ?? [])],
     buckets: { ...stage.roles?.buckets } as Record<string, string>,

@@ -228,6 +228,11 @@ export class FakeGitHub {
     this.failures.push({ times: 1, ...failure });
   }
 
+  /** Drops the scripted failures not yet answered: GitHub is back. */
+  clearFailures(): void {
+    this.failures = [];
+  }
+
   /** Adds deliveries to a webhook's log (any order; they are listed newest first, by id). */
   addDeliveries(repository: string, hookId: number, deliveries: Array<Partial<FakeDelivery> & { guid: string; status_code: number }>): FakeDelivery[] {
     const list = this.deliveryLog(repository, hookId);

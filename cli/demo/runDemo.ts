@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline/promises';
 import { decodeEvent } from '../../shared/bus/events.js';
 import { loadConfig } from '../../shared/config/pipelineConfig.js';
 import type { ApprovalRequested, ChartPublished } from '../../shared/contracts/index.js';
+import { FakeGitHub } from '../../standins/githubApi.js';
 import { FakeSlack, clickButton } from '../../standins/slackApi.js';
 import { startFakeArgoCd } from '../../standins/argocdApi.js';
 import { startWorkloadMetrics } from '../../standins/workloadMetrics.js';
@@ -19,6 +20,7 @@ import type { RunRecord } from '../../shared/ledger/runLedger.js';
 import { createLogger, setLogSink } from '../../shared/log/logger.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import { startEmbeddedStack } from '../../functions/embeddedStack.js';
+import { commitStatusesOf } from './commitStatuses.js';
 import { pushedCommits } from './gitPush.js';
 import { startLocalRegistry } from '../../local/registry.js';
 import { renderSlackMessage } from './slackMessage.js';
@@ -62,11 +64,13 @@ const BAD_ERROR_RATIO = 0.3;
 /**
  * `baton demo`: the whole chain on one machine. A sample monorepo, a mirror remote, a chart repo
  * seeded from charts/online-boutique, a local registry and a real Prometheus are started in a
- * temporary workspace; Slack and Argo CD are local stand-ins at their HTTP boundaries. Two
- * pushes go through webhook → mirror → buildah build → the release's environments:
+ * temporary workspace; Slack, Argo CD and GitHub's REST API are local stand-ins at their HTTP
+ * boundaries. Two pushes go through webhook → mirror → buildah build → the release's environments:
  * - push 1 (frontend): dev (auto) → verified in Prometheus → prod (Slack approval) → verified;
  * - push 2 (cartservice): its image answers 30 % errors, so verification fails in dev, dev is
  *   rolled back to push 1's release by a rollback run, and prod is never touched.
+ * gitStatus reports each run's stages to the GitHub stand-in, whose commit statuses are shown
+ * at the end of each run.
  * Returns the process exit code.
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
@@ -85,6 +89,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const botToken = `xoxb-demo-${secret()}`;
   const signingSecret = secret();
   const webhookSecret = secret();
+  const githubToken = `ghp_demo${secret()}`;
+  const github = await FakeGitHub.start({ token: githubToken });
   const slack = await FakeSlack.start({ token: botToken, users: { [DEMO_APPROVER.id]: { name: DEMO_APPROVER.username, email: DEMO_APPROVER.email, realName: DEMO_APPROVER.name } } });
   const emulated = Boolean(process.env.PUBSUB_EMULATOR_HOST || process.env.FIRESTORE_EMULATOR_HOST);
   const env: NodeJS.ProcessEnv = {
@@ -101,6 +107,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     BATON_APPROVAL_SECRET: secret(),
     ARGOCD_AUTH_TOKEN: argoToken,
     PROMETHEUS_URL: prometheus.url,
+    // Commit statuses go to the local GitHub stand-in, whatever the shell has set: never a real host.
+    GITHUB_TOKEN: githubToken,
+    GITHUB_API_URL: github.url,
+    GITHUB_APP_ID: '',
+    GITHUB_APP_PRIVATE_KEY: '',
+    GITHUB_APP_INSTALLATION_ID: '',
+    GITLAB_TOKEN: '',
+    BATON_RUN_URL: '',
   };
   const runtime = embeddedRuntime({
     env,
@@ -140,6 +154,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   ];
 
   const summaries: RunSummary[] = [];
+  const showCommitStatuses = async (run: RunRecord) => {
+    const statuses = await commitStatusesOf(github, run);
+    say('');
+    say(`commit statuses on ${run.repository}@${run.after.slice(0, 7)}, as the GitHub stand-in recorded them${statuses.complete ? '' : ' (gitStatus has not caught up yet)'}:`);
+    say(indent(statuses.lines.join('\n') || '(none)'));
+    return statuses.latest;
+  };
   const summary = async (run: RunRecord, pushedAt: Date) => summarize(run, pushedAt, charts.get(run.runId) ?? [], await runEnvironments(run, MANIFEST, runtime.ledger()));
   try {
     for (const [round, service] of DEMO_SERVICES.map((name, index) => [index + 2, name] as const)) {
@@ -172,7 +193,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         say(indent(await chartCommitDiff(ws, chart.chartCommit)));
         say(indent(await deployPreview(chart)));
       }
-      summaries.push(await summary(run, pushedAt));
+      summaries.push({ ...(await summary(run, pushedAt)), commitStatuses: await showCommitStatuses(run) });
       const rollbackRunId = Object.values(run.stages).find((stage) => stage.links?.rollback)?.links?.rollback;
       if (rollbackRunId) {
         say('');
@@ -180,7 +201,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         const message = slack.messages.find((candidate) => candidate.text.startsWith('Verification failed'));
         if (message) say(renderSlackMessage(message));
         const rollbackStarted = new Date();
-        summaries.push(await summary(await follow(rollbackRunId), rollbackStarted));
+        const rollbackRun = await follow(rollbackRunId);
+        summaries.push({ ...(await summary(rollbackRun, rollbackStarted)), commitStatuses: await showCommitStatuses(rollbackRun) });
       }
     }
   } finally {
@@ -188,7 +210,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     await stack.close();
     await bus.close();
     await runtime.ledger().close();
-    await Promise.allSettled([slack.close(), argocd.close(), metrics.close(), prometheus.stop(), registry.stop()]);
+    await Promise.allSettled([slack.close(), github.close(), argocd.close(), metrics.close(), prometheus.stop(), registry.stop()]);
     if (!options.keep) rmSync(root, { recursive: true, force: true });
   }
 

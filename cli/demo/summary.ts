@@ -16,6 +16,8 @@ export type RunSummary = {
   chart?: { name: string; version: string; ociRef: string; digest: string; commit: string };
   /** A rollback run: the environment it restored and the run whose release it restored. */
   rollback?: { environment: string; toRunId: string; fromRunId?: string };
+  /** The run's commit statuses (`baton/<stage>` → state) as the GitHub stand-in shows them at the end of the run. */
+  commitStatuses?: Record<string, string>;
   timings: {
     /** Webhook delivered → the first chart-published. */
     pushToChartMs?: number;

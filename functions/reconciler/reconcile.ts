@@ -3,9 +3,10 @@ import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { CloudBuildNotification } from '../../shared/contracts/index.js';
 import { TERMINAL_BUILD_STATUSES, isTerminal } from '../../shared/contracts/index.js';
 import type { OutboxEntry, RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
-import { applyStageUpdate, endRun, isTerminalStageStatus } from '../../shared/ledger/runLedger.js';
+import { RUN_FINISHED_KEY, applyStageUpdate, endRun, isTerminalStageStatus } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Builder } from '../../shared/runtime/builders/builder.js';
+import { isReporter } from '../../shared/stage/declaration.js';
 import type { Manifest } from '../../shared/stage/manifest.js';
 
 /**
@@ -17,9 +18,15 @@ import type { Manifest } from '../../shared/stage/manifest.js';
  *   local builder's state on disk), and a build that has ended is announced again on
  *   `cloud-builds`, so `buildStatus` finishes it;
  * - a run past a stage's limit, or one whose events nobody takes up after several re-drives,
- *   is failed with the reason, and logged as `run-stuck` (an alert counts those).
+ *   is failed with the reason, and logged as `run-stuck` (an alert counts those);
+ * - an ended run whose `run-finished` was written but never published (its writer died between
+ *   the two) is announced.
  * A chart commit that landed without its OCI push is the first case: chartBump never handled its
  * `approval-decided`, so that is published again and chartBump finishes the publish.
+ *
+ * Reporters (gitStatus) are not waited on: an event only they have not handled is published for
+ * them if it never went out, but never re-driven to them and never a reason to fail a run (the
+ * bus retries a reporter, and a git host that is down must not fail or delay the run).
  *
  * Idempotent and safe as two instances at once: a re-drive at most duplicates a delivery, and
  * failing a run is a conditional write.
@@ -47,7 +54,7 @@ export type ReconcileOptions = {
   limit?: number;
 };
 
-export type ReconcileSummary = { runs: number; redriven: string[]; builds: string[]; failed: string[] };
+export type ReconcileSummary = { runs: number; redriven: string[]; builds: string[]; failed: string[]; announced: string[] };
 
 /** Extra time a consumer gets beyond its own timeout before its event counts as lost. */
 export const REDRIVE_GRACE_SECONDS = 30;
@@ -57,7 +64,7 @@ export const UNPUBLISHED_GRACE_SECONDS = 15;
 export const MAX_REDRIVES = 5;
 
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { runs: 0, redriven: [], builds: [], failed: [] };
+  const summary: ReconcileSummary = { runs: 0, redriven: [], builds: [], failed: [], announced: [] };
   const runs = await deps.ledger.listRunsWithStatus('running', options.limit ?? 500);
   summary.runs = runs.length;
   for (const run of runs) {
@@ -67,7 +74,15 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       deps.log.warn('failed to reconcile a run; the next pass retries', { runId: run.runId, error });
     }
   }
-  if (summary.redriven.length || summary.builds.length || summary.failed.length) deps.log.info('reconciled runs', { stage: 'reconciler', ...summary });
+  // After the running ones: a run this pass failed is announced by failRun already.
+  for (const run of await deps.ledger.listRunsAwaitingFinish(options.limit ?? 500)) {
+    try {
+      await announceFinish(run, deps, options, summary);
+    } catch (error) {
+      deps.log.warn('failed to announce the end of a run; the next pass retries', { runId: run.runId, error });
+    }
+  }
+  if (summary.redriven.length || summary.builds.length || summary.failed.length || summary.announced.length) deps.log.info('reconciled runs', { stage: 'reconciler', ...summary });
   return summary;
 }
 
@@ -78,15 +93,19 @@ async function reconcileRun(run: RunRecord, deps: ReconcileDeps, options: Reconc
   if (stuck) return failRun(run, stuck.stage, stuck.reason, deps, summary);
 
   for (const [key, entry] of Object.entries(run.outbox)) {
-    const pending = deps.manifest.consumers(entry.topic, run.kind).filter((consumer) => !entry.handled?.[consumer.name]);
+    const consumers = deps.manifest.consumers(entry.topic, run.kind);
+    // What the run waits on; reporters never mark what they handled (see isReporter).
+    const waitedOn = consumers.filter((consumer) => !isReporter(consumer) && !entry.handled?.[consumer.name]);
+    // Written but never published (its writer died, or the bus refused it): a short grace only.
+    const unpublished = entry.publishedAt === undefined && entry.redrivenAt === undefined;
+    const pending = unpublished && waitedOn.length === 0 ? consumers : waitedOn;
     if (pending.length === 0) continue;
     const since = Date.parse(entry.redrivenAt ?? entry.publishedAt ?? entry.at);
     const beforeRestart = options.restartedAt !== undefined && since < options.restartedAt.getTime();
-    // Written but never published (its writer died, or the bus refused it): a short grace only.
-    const deadlineMs = entry.publishedAt === undefined && entry.redrivenAt === undefined ? UNPUBLISHED_GRACE_SECONDS * 1000 : (Math.max(...pending.map((consumer) => consumer.timeoutSeconds)) + REDRIVE_GRACE_SECONDS) * 1000;
+    const deadlineMs = unpublished ? UNPUBLISHED_GRACE_SECONDS * 1000 : (Math.max(...pending.map((consumer) => consumer.timeoutSeconds)) + REDRIVE_GRACE_SECONDS) * 1000;
     if (!beforeRestart && now.getTime() - since < deadlineMs) continue;
     const names = pending.map((consumer) => consumer.name).join(', ');
-    if ((entry.redrives ?? 0) >= MAX_REDRIVES) {
+    if ((entry.redrives ?? 0) >= MAX_REDRIVES && waitedOn.length > 0) {
       return failRun(run, undefined, `${names} never took up ${entry.topic} after ${MAX_REDRIVES} re-drives`, deps, summary);
     }
     await deps.republish(key, entry);
@@ -133,7 +152,7 @@ function stuckStage(run: RunRecord, manifest: Manifest, pipeline: Pipeline | und
 
 async function failRun(run: RunRecord, stage: string | undefined, reason: string, deps: ReconcileDeps, summary: ReconcileSummary): Promise<void> {
   const at = deps.now();
-  const { changed } = await deps.ledger.updateRun(run.runId, (current) => {
+  const { run: ended, changed } = await deps.ledger.updateRun(run.runId, (current) => {
     // Conditional: another reconciler (or the stage itself) may have moved the run meanwhile.
     if (current.status !== 'running') return false;
     const record = stage ? current.stages[stage] : undefined;
@@ -147,6 +166,22 @@ async function failRun(run: RunRecord, stage: string | undefined, reason: string
   // The one log line the `runs stuck` alert counts (terraform/modules/alerts).
   deps.log.warn('failed a run stuck past its limit', { event: 'run-stuck', runId: run.runId, pipeline: run.pipeline, stage: stage ?? 'unknown', reason });
   summary.failed.push(run.runId);
+  // The write above ended the run and so holds its run-finished: published now, as the stage
+  // runner does after its own writes (a failure here is left to the next pass, by finishPending).
+  const finished = ended?.outbox[RUN_FINISHED_KEY];
+  if (finished) await deps.republish(RUN_FINISHED_KEY, finished);
+}
+
+/** Publishes an ended run's `run-finished` that its writer never did, after the short grace a live writer gets. */
+async function announceFinish(run: RunRecord, deps: ReconcileDeps, options: ReconcileOptions, summary: ReconcileSummary): Promise<void> {
+  const entry = run.outbox[RUN_FINISHED_KEY];
+  if (!entry || run.status === 'running') return;
+  const since = Date.parse(entry.at);
+  const beforeRestart = options.restartedAt !== undefined && since < options.restartedAt.getTime();
+  // Already published (only the mark was lost): publishing it once more is harmless, and clears it.
+  if (entry.publishedAt === undefined && !beforeRestart && deps.now().getTime() - since < UNPUBLISHED_GRACE_SECONDS * 1000) return;
+  await deps.republish(RUN_FINISHED_KEY, entry);
+  summary.announced.push(run.runId);
 }
 
 /** A line in the run's history, for `baton status`: "re-driven by the reconciler at …". */

@@ -107,6 +107,18 @@ const PipelineConfig = z.object({
   jenkins: z.object({ url: z.string(), job: z.string() }).optional(),
   /** The environments a run's release goes through, in order (domain/environments/config.ts). Without it: one implicit environment, as before. */
   environments: EnvironmentsConfig.optional(),
+  /** The repository's push webhook, for the missed-webhook sweep (`webhookSweep`); without it the sweep skips the pipeline. */
+  webhook: z
+    .strictObject({
+      /** The number at the end of the webhook's settings URL (`…/settings/hooks/<id>`), or any delivery's `X-GitHub-Hook-ID`. */
+      hookId: z
+        .number({ error: (issue) => (issue.input === undefined ? 'missing: the number at the end of the webhook settings URL (…/settings/hooks/<id>)' : 'a number: the one at the end of the webhook settings URL (…/settings/hooks/<id>)') })
+        .int('a whole number (…/settings/hooks/<id>)')
+        .positive('a positive number (…/settings/hooks/<id>)'),
+      /** Where the repository lives. Default `github`; `gitlab` needs GitLab 17.4 or later. */
+      provider: z.enum(['github', 'gitlab']).optional(),
+    })
+    .optional(),
 });
 
 export const BatonConfigSchema = z.object({

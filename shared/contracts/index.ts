@@ -10,6 +10,7 @@ import {
   PromotionRequested,
   PushReceived,
   ReleaseVerified,
+  RunFinished,
   SourceMirrored,
 } from './events.js';
 import type { TopicName } from './topics.js';
@@ -32,6 +33,7 @@ export const TOPIC_SCHEMAS = {
   'deploy-finished': DeployFinished,
   'release-verified': ReleaseVerified,
   'promotion-requested': PromotionRequested,
+  'run-finished': RunFinished,
 } as const satisfies Record<TopicName, z.ZodType>;
 
 /** The data type carried on a topic. */

@@ -15,6 +15,7 @@ export const TOPICS = [
   'deploy-finished',
   'release-verified',
   'promotion-requested',
+  'run-finished',
 ] as const;
 
 export type TopicName = (typeof TOPICS)[number];

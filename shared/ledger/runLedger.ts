@@ -4,21 +4,25 @@ import { docId } from './docStore.js';
 import { ApprovalRecords } from './approvals.js';
 import { EnvironmentRecords } from './environments.js';
 import { BuildRecords } from './builds.js';
+import { GitReports } from './gitReports.js';
 import type { NewRun, RunRecord, RunStatus, StagePlan, StageUpdate } from './runRecord.js';
-import { applyStageUpdate, newRunRecord } from './runRecord.js';
+import { RUN_FINISHED_KEY, applyStageUpdate, newRunRecord } from './runRecord.js';
 
 export * from './runRecord.js';
 
 /**
  * The queries the ledger runs, and so the indexes they need: the newest runs (all, or one
- * pipeline's) for `baton runs`, and the runs still going for the reconciler. Firestore makes
- * single-field indexes itself; the composite one is declared in Terraform
+ * pipeline's) for `baton runs`, the runs still going and the ended runs whose end is not yet
+ * announced for the reconciler, and a run by its webhook delivery for the missed-webhook sweep.
+ * Firestore makes single-field indexes itself; the composite one is declared in Terraform
  * (`google_firestore_index`, cross-checked by `test/terraform`).
  */
 export const LEDGER_INDEXES: readonly DocIndex[] = [
   { collection: 'runs', fields: [{ field: 'createdAt', direction: 'desc' }] },
   { collection: 'runs', fields: [{ field: 'pipeline', direction: 'asc' }, { field: 'createdAt', direction: 'desc' }] },
   { collection: 'runs', fields: [{ field: 'status', direction: 'asc' }] },
+  { collection: 'runs', fields: [{ field: 'finishPending', direction: 'asc' }] },
+  { collection: 'runs', fields: [{ field: 'deliveryId', direction: 'asc' }] },
   { collection: 'approvals', fields: [{ field: 'status', direction: 'asc' }] },
 ];
 
@@ -33,12 +37,15 @@ export class RunLedger {
   readonly approvals: ApprovalRecords;
   readonly environments: EnvironmentRecords;
   readonly builds: BuildRecords;
+  /** gitStatus's once-only claims and ordering records. */
+  readonly gitReports: GitReports;
 
   constructor(store: DocStore) {
     this.#store = store;
     this.approvals = new ApprovalRecords(store);
     this.environments = new EnvironmentRecords(store);
     this.builds = new BuildRecords(store);
+    this.gitReports = new GitReports(store);
   }
 
   /**
@@ -72,6 +79,16 @@ export class RunLedger {
     return this.#store.query<RunRecord>('runs', { where: { status }, limit });
   }
 
+  /** Ended runs whose `run-finished` event has not been published yet: what the reconciler announces for a writer that died. */
+  listRunsAwaitingFinish(limit: number): Promise<RunRecord[]> {
+    return this.#store.query<RunRecord>('runs', { where: { finishPending: true }, limit });
+  }
+
+  /** Whether intake holds a run for this webhook delivery id (`X-GitHub-Delivery`): the sweep leaves those alone. */
+  async hasDelivery(deliveryId: string): Promise<boolean> {
+    return (await this.#store.query<RunRecord>('runs', { where: { deliveryId }, limit: 1 })).length > 0;
+  }
+
   /** Atomic read-modify-write of a run; `update` changes the run in place and returns false to leave it as it was. */
   async updateRun(runId: string, update: (run: RunRecord) => boolean): Promise<{ run: RunRecord | undefined; changed: boolean }> {
     const { doc, changed } = await this.#store.update<RunRecord>(runPath(runId), (current) => {
@@ -90,6 +107,8 @@ export class RunLedger {
    */
   async markPublished(runId: string, keys: readonly string[], at: Date): Promise<void> {
     for (const key of keys) await this.#store.setField(runPath(runId), ['outbox', key, 'publishedAt'], at.toISOString());
+    // After the publishedAt mark: should this write be lost, the reconciler only publishes it once more.
+    if (keys.includes(RUN_FINISHED_KEY)) await this.#store.setField(runPath(runId), ['finishPending'], false);
   }
 
   /** Moves one stage of a run forward (see `applyStageUpdate`). For what is not a stage's own outcome: the CLI, sweeps, tests. */

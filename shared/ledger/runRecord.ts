@@ -1,4 +1,6 @@
 import type { CheckVerdict, Decider, ReleaseImage, SavedPlan } from '../contracts/index.js';
+import { RunOrder } from '../contracts/envelope.js';
+import { makeEvent } from '../contracts/index.js';
 import type { DecisionRecord } from './approvals.js';
 
 /**
@@ -104,6 +106,12 @@ export type RunRecord = {
   deployments?: Record<string, RunDeployment>;
   /** A rollback run: the environment it restores and the run whose release it restores. */
   rollback?: RollbackOf;
+  /**
+   * True from the write that ended the run until its `run-finished` event is published. The
+   * reconciler walks only running runs, so this is how it finds an ended run whose announcement
+   * a crash cut off (the ledger lists runs by it, through an index).
+   */
+  finishPending?: boolean;
 };
 
 export type RunDeployment = { images: ReleaseImage[]; chartVersion?: string; checks?: CheckVerdict[] };
@@ -145,6 +153,7 @@ export function applyStageUpdate(run: RunRecord, stage: string, update: StageUpd
     endRun(run, update.status as RunStatus, `${stage}: ${update.detail ?? update.status}`, stages, at);
   } else if (isTerminalStageStatus(update.status) && stages.at(-1) === stage) {
     run.status = 'succeeded';
+    announceEnd(run, at);
   }
   return true;
 }
@@ -164,6 +173,33 @@ export function endRun(run: RunRecord, status: RunStatus, reason: string, stages
       ...(record?.links ? { links: record.links } : {}),
     };
   }
+  announceEnd(run, at);
+}
+
+/** The outbox key of a run's one `run-finished` event. */
+export const RUN_FINISHED_KEY = 'run-finished';
+
+/**
+ * Puts the run's `run-finished` event in its outbox (in place), in the write that ends the run.
+ * `applyStageUpdate` and `endRun` are the only places a run leaves `running`, and both call
+ * this, so every end is announced, once (the key is the outbox's own de-duplication), whoever
+ * ended the run: the stage runner publishes it right after its write, the reconciler after its
+ * own, and any other writer (the CLI, a test) leaves it to the reconciler, which finds the run
+ * by `finishPending`.
+ */
+function announceEnd(run: RunRecord, at: string): void {
+  if (run.status === 'running' || run.outbox[RUN_FINISHED_KEY]) return;
+  const event = makeEvent('run-finished', {
+    runId: run.runId,
+    pipeline: run.pipeline,
+    status: run.status,
+    ...(run.reason !== undefined ? { reason: run.reason } : {}),
+    // Runs written before orders had this form (and hand-made test runs) simply go without.
+    ...(RunOrder.safeParse(run.order).success ? { order: run.order } : {}),
+    at,
+  });
+  addToOutbox(run, [{ key: RUN_FINISHED_KEY, topic: 'run-finished', event }], at);
+  run.finishPending = true;
 }
 
 /** Adds outbox entries that are not there yet (by key); returns the keys it added. */

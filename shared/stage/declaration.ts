@@ -174,3 +174,14 @@ export function isHttpStage(stage: AnyStage): stage is AnyHttpStage {
 export function isScheduledStage(stage: AnyStage): stage is AnyScheduledStage {
   return stage.trigger.kind === 'schedule';
 }
+
+/**
+ * A stage that owns no stage of the run's timeline (gitStatus): it only reports on runs. No run
+ * ever waits on it, so it never writes the run (not even the mark that it handled an event), the
+ * reconciler never re-drives an event to it or fails a run for it (the bus retries it and
+ * dead-letters what keeps failing), and it cannot end a run. Scheduled stages without a ledger
+ * stage (the reconciler, the webhook sweep) are sweeps, not reporters.
+ */
+export function isReporter(stage: AnyStage): boolean {
+  return isTopicStage(stage) && stage.ledgerStage === undefined;
+}

@@ -95,6 +95,21 @@ export function manifestOf(stages: readonly AnyStage[]): Manifest {
   };
 }
 
+/** The topic every write that ends a run announces (`shared/ledger/runRecord.ts`, `announceEnd`). */
+const RUN_FINISHED: TopicName = 'run-finished';
+
+/**
+ * The topics a stage may publish: its declared ones, plus `run-finished` for every stage that
+ * owns a ledger stage. Such a stage can end the run (its stage failing does, and so do its last
+ * delivery attempt, a `skipRest` and a rejected approval), and the write that ends a run puts
+ * `run-finished` in the outbox, which that stage's runner then publishes. Derived here, once,
+ * for the runner's publisher and Terraform's publisher grants, so no declaration lists it.
+ */
+export function publishesOf(stage: AnyStage): readonly TopicName[] {
+  const declared = stage.publishes as readonly TopicName[];
+  return stage.ledgerStage === undefined || declared.includes(RUN_FINISHED) ? declared : [...declared, RUN_FINISHED];
+}
+
 /** The topics a list of stages is triggered by. */
 export function triggerTopics(stages: readonly AnyStage[]): TopicName[] {
   return [...new Set(stages.flatMap((stage) => (isTopicStage(stage) ? [...stage.trigger.topics] : [])))];

@@ -18,14 +18,22 @@ export const OUTBOX_KEY_ATTRIBUTE = 'outbox_key';
  * reconciler, which publishes every unhandled outbox entry again.
  */
 export class Publisher<P extends TopicName> {
+  /**
+   * Kept as plain names: `P` then appears only in method signatures, so a stage that publishes
+   * nothing (`Publisher<never>`, a reporter) still fits the erased `AnyStage` the machinery walks.
+   */
+  private readonly declared: readonly string[];
+
   constructor(
     private readonly stage: string,
-    private readonly declared: readonly P[],
+    declared: readonly P[],
     private readonly bus: () => Bus,
     private readonly log: Logger,
     /** Where a published entry is marked as such (the run ledger). */
     private readonly markPublished?: (runId: string, keys: string[]) => Promise<void>,
-  ) {}
+  ) {
+    this.declared = declared;
+  }
 
   /** Builds and validates an event of a declared topic. */
   event<T extends Extract<P, BatonTopic>>(topic: T, input: EventInput<T>, key: string = topic): OutboxItem<T> {
@@ -69,8 +77,8 @@ export class Publisher<P extends TopicName> {
   }
 
   private check(topic: string): void {
-    if (!(this.declared as readonly string[]).includes(topic)) {
-      throw new Error(`stage ${this.stage} may not publish ${topic}: its declaration lists ${this.declared.join(', ') || 'no topics'}`);
+    if (!this.declared.includes(topic)) {
+      throw new Error(`stage ${this.stage} may not publish ${topic}: it may publish ${this.declared.join(', ') || 'no topics'}`);
     }
   }
 }

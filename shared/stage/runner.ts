@@ -1,14 +1,16 @@
 import type { HttpTarget } from '../adapters/http.js';
 import type { MessageHandler } from '../bus/bus.js';
 import { decodeEvent } from '../bus/events.js';
-import type { TopicName } from '../contracts/index.js';
+import type { EventOf, TopicName } from '../contracts/index.js';
 import type { RunRecord } from '../ledger/runRecord.js';
-import { addToOutbox, applyStageUpdate, endRun, isRunEnding, markHandled } from '../ledger/runRecord.js';
+import { RUN_FINISHED_KEY, addToOutbox, applyStageUpdate, endRun, isRunEnding, markHandled } from '../ledger/runRecord.js';
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { crashPoint } from './crashPoint.js';
 import type { AnyHttpStage, AnyScheduledStage, AnyStage, AnyTopicStage, Delivery, DeliveryContext, ScheduledHandler, StageRuntime, TopicHandler } from './declaration.js';
+import { isReporter } from './declaration.js';
 import type { Manifest } from './manifest.js';
+import { publishesOf } from './manifest.js';
 import type { Outcome } from './outcome.js';
 import { isPermanent } from './outcome.js';
 import { OUTBOX_KEY_ATTRIBUTE, Publisher } from './publisher.js';
@@ -21,13 +23,15 @@ import type { OutboxItem } from './publisher.js';
  * mark that this stage handled the event), then publishes the new events. A `PermanentError`
  * fails the stage and is acknowledged; any other error is retried by the bus, and on the
  * declared last attempt the stage is failed with it before the message is dead-lettered.
+ * A write that ends the run also holds its `run-finished` event, which is published right after
+ * the stage's own. Reporters (`isReporter`) never write the run.
  */
 
 /** The runtime a stage's handler sees: no raw bus, a publisher typed to its declared topics. */
 export function stageRuntime<P extends TopicName>(runtime: Runtime, stage: AnyStage, manifest: Manifest): StageRuntime<P> {
   return runtime.service(`stageRuntime:${stage.name}`, () => {
     const log = runtime.log.child({ stage: stage.name });
-    const publisher = new Publisher<P>(stage.name, stage.publishes as readonly P[], () => runtime.bus(), log, (runId, keys) => runtime.ledger().markPublished(runId, keys, runtime.now()));
+    const publisher = new Publisher<P>(stage.name, publishesOf(stage) as readonly P[], () => runtime.bus(), log, (runId, keys) => runtime.ledger().markPublished(runId, keys, runtime.now()));
     return {
       mode: runtime.mode,
       env: runtime.env,
@@ -88,7 +92,7 @@ export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtim
       const skip = !run ? undefined : run.status !== 'running' && !stage.afterRunEnds ? `the run has ended (${run.status})` : stage.kinds && !stage.kinds.includes(run.kind) ? `not a ${stage.kinds.join('/')} run` : undefined;
       if (run && skip) {
         log.debug('acknowledged an event without handling it', { runId, topic, reason: skip });
-        if (key) await ledger.updateRun(runId, (current) => markHandled(current, key, stage.name, runtime.now().toISOString()));
+        if (key && !isReporter(stage)) await ledger.updateRun(runId, (current) => markHandled(current, key, stage.name, runtime.now().toISOString()));
         return;
       }
     }
@@ -119,11 +123,21 @@ export function topicStageHandler(stage: AnyTopicStage, topic: TopicName, runtim
       // The last attempt is still dead-lettered, for inspection; the run has ended with the reason.
       if (!isPermanent(error)) retryError = error;
     }
-    const publisher = stageRuntime<TopicName>(runtime, stage, manifest).publisher;
-    await commitOutcome(stage, outcome, { runId, key, ...(environment ? { environment } : {}) }, runtime, manifest, publisher, log);
+    if (isReporter(stage) && recordsNothing(stage, outcome)) {
+      // Nothing to write, and a reporter does not mark what it handled: it leaves the run alone.
+      if (outcome.note) log.debug(outcome.note, { runId, topic });
+    } else {
+      const publisher = stageRuntime<TopicName>(runtime, stage, manifest).publisher;
+      await commitOutcome(stage, outcome, { runId, key, ...(environment ? { environment } : {}) }, runtime, manifest, publisher, log);
+    }
     crashPoint('before-ack');
     if (retryError) throw retryError;
   };
+}
+
+/** An outcome that would change nothing in the run: no stage it may record, no events, no run changes. */
+function recordsNothing(stage: AnyStage, outcome: Outcome<TopicName>): boolean {
+  return !(outcome.status && (outcome.stage ?? stage.ledgerStage)) && !outcome.emit?.length && !outcome.update && !outcome.settle && !outcome.skipRest;
 }
 
 /**
@@ -148,13 +162,16 @@ async function commitOutcome(
   const items = (outcome.emit ?? []).map((emit) => publisher.event(emit.topic, emit.input as never, emit.key));
   const afterRunEnds = 'afterRunEnds' in stage && stage.afterRunEnds === true;
   let added: OutboxItem[] = [];
+  let finished: OutboxItem<'run-finished'> | undefined;
   let applied = false;
   const { run } = await runtime.ledger().updateRun(runId, (current) => {
     added = [];
+    finished = undefined;
     applied = false;
     const at = runtime.now();
+    const wasRunning = current.status === 'running';
     let changed = false;
-    if (delivery.key) changed = markHandled(current, delivery.key, stage.name, at.toISOString());
+    if (delivery.key && !isReporter(stage)) changed = markHandled(current, delivery.key, stage.name, at.toISOString());
     if ((current.status !== 'running' && !afterRunEnds) || (outcome.when && !outcome.when(current))) return changed;
     applied = true;
     if (outcome.update) changed = outcome.update(current) || changed;
@@ -177,6 +194,9 @@ async function commitOutcome(
       added = items.filter((item) => keys.includes(item.key));
       changed = changed || keys.length > 0;
     }
+    // This write ended the run, so it also holds the run's `run-finished` (runRecord's announceEnd).
+    const end = wasRunning && current.status !== 'running' ? current.outbox[RUN_FINISHED_KEY] : undefined;
+    if (end) finished = { key: RUN_FINISHED_KEY, topic: 'run-finished', event: end.event as EventOf<'run-finished'> };
     return changed;
   });
   if (!run) {
@@ -188,6 +208,8 @@ async function commitOutcome(
     await publisher.send(added);
     await outcome.onRecorded?.();
   }
+  // After the stage's own events: consumers hear of what the stage did before they hear the run ended.
+  if (finished) await publisher.send([finished]);
   return { run, applied };
 }
 

@@ -29,9 +29,18 @@ describe('pipeline config', () => {
     ['branches not a list', MINIMAL.replace('branches: ["main", "release/*"]', 'branches: main'), 'pipelines[0].branches'],
     ['a bad service name', MINIMAL.replace('name: frontend', 'name: Front End'), 'pipelines[0].services[0].name'],
     ['a duplicate pipeline', `${MINIMAL}${MINIMAL.replace('pipelines:\n', '')}`, 'pipelines[1].name'],
+    ['a webhook id that is not a number', `${MINIMAL}    webhook: { hookId: "settings/hooks/12" }\n`, 'pipelines[0].webhook.hookId'],
+    ['a webhook id that is not whole', `${MINIMAL}    webhook: { hookId: 12.5 }\n`, 'pipelines[0].webhook.hookId'],
+    ['a webhook of an unknown host', `${MINIMAL}    webhook: { hookId: 12, provider: bitbucket }\n`, 'pipelines[0].webhook.provider'],
+    ['a misspelt webhook key', `${MINIMAL}    webhook: { hook_id: 12 }\n`, 'pipelines[0].webhook.hookId: missing'],
   ])('an error names the file and the field: %s', (_name, text, field) => {
     expect(() => parseConfig(text, '/etc/baton/baton.yaml')).toThrow(ConfigError);
     expect(() => parseConfig(text, '/etc/baton/baton.yaml')).toThrow(`BATON_CONFIG /etc/baton/baton.yaml: ${field}:`);
+  });
+
+  test('the sweep reads a pipeline webhook id, GitHub unless it says otherwise', () => {
+    const config = parseConfig(`${MINIMAL}    webhook: { hookId: 12345678 }\n`, 'baton.yaml');
+    expect(config.pipelines[0]!.webhook).toEqual({ hookId: 12345678 });
   });
 
   test('a key a stage needs is named with the file when missing', () => {

@@ -1,5 +1,6 @@
 import { CRASH_POINTS } from '../../shared/stage/crashPoint.js';
 import type { CrashPoint } from '../../shared/stage/crashPoint.js';
+import { eventually } from '../support/runtimes.js';
 import { startCrashStack } from './crashHarness.js';
 import type { Kind } from './crashHarness.js';
 
@@ -21,6 +22,9 @@ export function crashPointSuite(kind: Kind): void {
         expect(stack.exits[0]).toBe('SIGKILL');
         expect(stack.exits.length).toBeGreaterThanOrEqual(1);
         expect(run).toMatchObject({ status: 'succeeded' });
+        // The deploy's one log line follows the write that ended the run (after its publish): give
+        // it a moment to reach the output, then count every side effect exactly.
+        await eventually(() => (stack.counts(run!).deploysReported > 0 ? true : undefined), 15_000, 'the deploy to be reported').catch(() => undefined);
         expect(stack.counts(run!)).toEqual({ mirrorPushes: 1, builds: 1, chartCommits: 1, chartVersions: 1, deploysReported: 1 });
         expect(Object.keys(run!.outbox).filter((key) => key === 'deploy-finished')).toEqual(['deploy-finished']);
       } finally {

@@ -63,6 +63,14 @@ describe.each([
     expect(rollback.rollback).toEqual({ environment: 'dev', toRunId: first.runId, fromRunId: second.runId });
     expect(rollback.status).toBe('succeeded');
     expect(rollback.environments.dev).toMatchObject({ status: 'succeeded', release: { frontend } });
+
+    // gitStatus reported every stage to the GitHub stand-in, and the demo shows what it recorded.
+    const success = (summary: RunSummary) => Object.fromEntries(Object.keys(summary.stages).map((stage) => [`baton/${stage}`, 'success']));
+    expect(first.commitStatuses).toEqual(success(first));
+    expect(second.commitStatuses).toEqual({ ...success(second), 'baton/verify:dev': 'failure' });
+    // The rollback run restores push 1's release, so it reports on push 1's commit.
+    expect(rollback.commitStatuses).toMatchObject({ 'baton/chart:dev': 'success', 'baton/deploy:dev': 'success' });
+    expect(stderr).toMatch(/commit statuses on acme\/online-boutique@[0-9a-f]{7}, as the GitHub stand-in recorded them:\n\s+✓ baton\/intake/);
     expect(stderr).toContain('[ Approve ]');
     expect(stderr).toContain('Verification failed in dev');
   }, 300_000);

@@ -111,6 +111,31 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
     expect((await ledger.getRun('r-outbox'))?.outbox['source-mirrored']).toMatchObject({ topic: 'source-mirrored', handled: { buildTrigger: 'later' } });
   });
 
+  test("gitStatus's reports: a claim is taken once and can be given back, and records update atomically", async () => {
+    const reports = ledger.gitReports;
+    const claims = await Promise.all(Array.from({ length: 6 }, () => reports.claim('git-status:r-1:baton/build:success')));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    await reports.release('git-status:r-1:baton/build:success');
+    expect(await reports.claim('git-status:r-1:baton/build:success')).toBe(true);
+    const key = 'git-report:status:r-1:baton/build';
+    await Promise.all(Array.from({ length: 6 }, () => reports.update<{ rank: number; sends: number }>(key, (current) => ({ rank: 1, sends: (current?.sends ?? 0) + 1 }))));
+    expect((await reports.update<{ rank: number; sends: number }>(key, () => undefined)).value).toEqual({ rank: 1, sends: 6 });
+    expect(await reports.update(key, () => undefined)).toMatchObject({ changed: false });
+    expect((await reports.update('git-report:status:r-1:baton/none', () => undefined)).value).toBeUndefined();
+  });
+
+  test('a run is found by its webhook delivery, and an ended run by its unannounced end', async () => {
+    await create(ledger, 'r-delivery');
+    expect(await ledger.hasDelivery('d-r-delivery')).toBe(true);
+    expect(await ledger.hasDelivery('d-nobody')).toBe(false);
+    await create(ledger, 'r-ends');
+    await ledger.recordStage('r-ends', 'mirror', { status: 'failed', detail: 'gone' }, PLAN);
+    expect((await ledger.listRunsAwaitingFinish(10)).map((r) => r.runId)).toEqual(['r-ends']);
+    expect((await ledger.getRun('r-ends'))?.outbox['run-finished']?.event).toMatchObject({ type: 'run-finished', runId: 'r-ends', status: 'failed', reason: 'mirror: gone' });
+    await ledger.markPublished('r-ends', ['run-finished'], new Date());
+    expect(await ledger.listRunsAwaitingFinish(10)).toEqual([]);
+  });
+
   test('runs are listed newest first, limited, and by pipeline, in the store', async () => {
     await create(ledger, 'r-old', '2026-01-01T00:00:00.000Z');
     await create(ledger, 'r-mid', '2026-01-02T00:00:00.000Z', 'infra');
@@ -131,4 +156,6 @@ test('SQLite answers the ledger’s queries from its indexes, not by reading eve
   expect(newest).not.toMatch(/TEMP B-TREE/);
   expect(byPipeline).toMatch(/USING INDEX docs_runs_pipeline_createdAt/);
   expect(byPipeline).not.toMatch(/TEMP B-TREE/);
+  expect(store.queryPlan('runs', { where: { finishPending: true }, limit: 20 })).toMatch(/USING INDEX docs_runs_finishPending/);
+  expect(store.queryPlan('runs', { where: { deliveryId: 'd-1' }, limit: 1 })).toMatch(/USING INDEX docs_runs_deliveryId/);
 });

@@ -9,7 +9,7 @@ import { InProcessBus } from '../../shared/bus/inProcessBus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
 import type { AnyStage } from '../../shared/stage/declaration.js';
 import { isTopicStage } from '../../shared/stage/declaration.js';
-import { manifestOf } from '../../shared/stage/manifest.js';
+import { manifestOf, publishesOf } from '../../shared/stage/manifest.js';
 import { generatedFiles, staleFiles } from '../../scripts/generated.js';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../support/runtimes.js';
@@ -71,7 +71,8 @@ describe('a stage added to the list', () => {
       topics: ['chart-published'],
       schedule: '',
       public: false,
-      publishes: ['deploy-finished'],
+      // Its stage failing ends the run, and that write announces it.
+      publishes: ['deploy-finished', 'run-finished'],
       projectRoles: ['roles/datastore.user', 'roles/monitoring.viewer'],
       actAs: [],
       buckets: {},
@@ -93,7 +94,7 @@ describe('stages.json, as committed', () => {
   });
 
   test.each(STAGES.map((stage) => [stage.name, stage] as const))('%s: the topics it may publish are its publisher grants, and its retry limit is the deployed one', (name, stage) => {
-    expect(committed.stages[name]?.publishes).toEqual([...stage.publishes]);
+    expect(committed.stages[name]?.publishes).toEqual([...publishesOf(stage)]);
     if (isTopicStage(stage as AnyStage)) expect(committed.stages[name]?.maxDeliveryAttempts).toBe((stage as { maxDeliveryAttempts: number }).maxDeliveryAttempts);
   });
 

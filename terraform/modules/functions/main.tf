@@ -30,6 +30,12 @@ locals {
     # (/api/v1/query is appended) that Grafana also reads. A stage that reads
     # it needs roles/monitoring.viewer, declared with the stage (roles.project).
     PROMETHEUS_URL = "https://monitoring.googleapis.com/v1/projects/${var.project_id}/location/global/prometheus"
+    # gitStatus and webhookSweep; empty values mean the hosts' defaults (or no App).
+    GITHUB_API_URL             = var.github_api_url
+    GITLAB_API_URL             = var.gitlab_api_url
+    GITHUB_APP_ID              = var.github_app == null ? "" : var.github_app.app_id
+    GITHUB_APP_INSTALLATION_ID = var.github_app == null ? "" : var.github_app.installation_id
+    BATON_RUN_URL              = var.run_url
   }
 
   env_by_stage = { for name, s in local.stages : name => { for env in s.env : env => local.plain_env_values[env] } }

@@ -90,6 +90,48 @@ variable "slack_api_url" {
   default     = ""
 }
 
+variable "github_api_url" {
+  description = "Base URL of the GitHub REST API for commit statuses, deployments and the webhook sweep (GITHUB_API_URL); empty means https://api.github.com, GitHub Enterprise Server is https://HOST/api/v3."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_api_url == "" || can(regex("^https?://", var.github_api_url))
+    error_message = "github_api_url must be empty or an http(s):// URL."
+  }
+}
+
+variable "gitlab_api_url" {
+  description = "Base URL of GitLab for commit statuses and the webhook sweep (GITLAB_API_URL); empty means https://gitlab.com."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.gitlab_api_url == "" || can(regex("^https?://", var.gitlab_api_url))
+    error_message = "gitlab_api_url must be empty or an http(s):// URL."
+  }
+}
+
+variable "github_app" {
+  description = "The GitHub App that reports statuses and sweeps webhooks (GITHUB_APP_ID, GITHUB_APP_INSTALLATION_ID; its private key is the secret baton-github-app-private-key). Null to use the GITHUB_TOKEN secret instead."
+  type = object({
+    app_id          = string
+    installation_id = string
+  })
+  default = null
+
+  validation {
+    condition     = var.github_app == null || (can(regex("^[0-9]+$", var.github_app.app_id)) && can(regex("^[0-9]+$", var.github_app.installation_id)))
+    error_message = "github_app.app_id and github_app.installation_id are the numbers GitHub shows for the App and its installation."
+  }
+}
+
+variable "run_url" {
+  description = "Run page that commit statuses link to (BATON_RUN_URL), with {runId}, {pipeline} and {stage} filled in, e.g. the Jenkins job; empty for no link."
+  type        = string
+  default     = ""
+}
+
 variable "available_memory" {
   description = "Memory of each function instance."
   type        = string

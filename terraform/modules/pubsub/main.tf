@@ -13,6 +13,7 @@ locals {
     "deploy-finished",
     "release-verified",
     "promotion-requested",
+    "run-finished",
   ]
 
   all_topics = toset(concat(local.topics, var.external_topics))
