@@ -13,9 +13,9 @@ const require = createRequire(import.meta.url);
 
 /**
  * The embedded runtime's document store. Operations are group-committed: every operation asked
- * for while the previous batch ran goes into one `BEGIN IMMEDIATE` transaction, each under a
- * savepoint of its own (one failing leaves the others), and resolves once that transaction has
- * committed. A burst of webhooks therefore costs one commit per batch instead of one or two per
+ * for while the previous batch ran goes into one `BEGIN IMMEDIATE` transaction, and resolves
+ * once that transaction has committed. One operation failing leaves the others (each writes with
+ * one statement, which SQLite undoes by itself; see `flush`). A burst of webhooks therefore costs one commit per batch instead of one or two per
  * push, and a second process on the same file (`baton approve` beside `baton dev`) serialises
  * with this one.
  */

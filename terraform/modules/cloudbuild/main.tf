@@ -51,7 +51,10 @@ resource "google_storage_bucket_iam_member" "logs_build" {
   member = "serviceAccount:${google_service_account.build.email}"
 }
 
-# Saved plans of the terraform pipeline kind: gs://BUCKET/RUN_ID/{tfplan,plan.json}.
+# Saved plans of the terraform pipeline kind: gs://BUCKET/RUN_ID/tfplan
+# (terraform/cloudbuild/plan.yaml also keeps its SHA-256, the lock file and
+# the functions archive there). The plan's JSON form never leaves the build;
+# its summary comes back in the report step's output.
 # Versioned, so an approved plan cannot be swapped under the approval.
 resource "google_storage_bucket" "plans" {
   project                     = var.project_id

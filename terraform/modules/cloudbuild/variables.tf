@@ -26,7 +26,7 @@ variable "logs_retention_days" {
 }
 
 variable "plans_retention_days" {
-  description = "Delete saved Terraform plans (tfplan, plan.json) older than this. An approval after that can no longer apply its plan, by design."
+  description = "Delete saved Terraform plans (tfplan, its digest, the lock file and the functions archive) older than this. An approval after that can no longer apply its plan, by design."
   type        = number
   default     = 14
 
