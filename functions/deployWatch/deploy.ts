@@ -30,7 +30,7 @@ export type DeployWatchDeps = {
 
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_POLL_SECONDS = 5;
-const STAGE_STATUS: Record<Verdict['status'], StageStatus> = { synced: 'succeeded', skipped: 'skipped', degraded: 'failed', timeout: 'failed', failed: 'failed' };
+const STAGE_STATUS: Record<Verdict['status'], StageStatus> = { synced: 'succeeded', skipped: 'skipped', degraded: 'failed', timeout: 'failed', failed: 'failed', superseded: 'superseded' };
 
 type Result = Outcome<'deploy-finished'>;
 
@@ -58,6 +58,12 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
     pollIntervalMs: (argo.pollSeconds ?? DEFAULT_POLL_SECONDS) * 1000,
     now: () => deps.now().getTime(),
     sleep,
+    // Runs racing for one environment: a newer run's chart was recorded after this one's.
+    superseded: async () => {
+      const history = (await deps.ledger.environments.get(event.pipeline, event.environment)).history;
+      const mine = history.findIndex((entry) => entry.runId === event.runId);
+      return mine >= 0 && mine < history.length - 1;
+    },
   });
   return finish(event, verdict, argo, run, deps, log);
 }
@@ -72,6 +78,8 @@ async function finish(event: ChartPublished, verdict: Verdict, argo: { applicati
     const now = deps.now();
     // A deploy that did not happen ends the environment's deployment as failed; a good one stays in progress until verified (or, unverified, it is done).
     const verified = run && findPipeline(deps.config, event.pipeline) ? environmentsOf(findPipeline(deps.config, event.pipeline)!).find((candidate) => candidate.name === event.environment)?.verify : undefined;
+    // A superseded deploy never ran: the newer release's own deploy settles the environment.
+    if (verdict.status === 'superseded') return log.info('deploy superseded', { environment: event.environment, runId: event.runId, reason: verdict.reason });
     if (verdict.status !== 'synced' && verdict.status !== 'skipped') await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'failed');
     else if (!verified || event.kind === 'rollback') await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'succeeded');
     const restoreSeconds = verdict.status === 'skipped' ? undefined : await deps.ledger.recordDeployHealth(event.pipeline, verdict.status !== 'synced', now);

@@ -24,6 +24,11 @@ export type WatchOptions = {
   maxApiFailures?: number;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /**
+   * Whether a newer release of the environment has taken over. Asked only while the live Pods do
+   * not run this release: then they may be running the newer one, and waiting on is pointless.
+   */
+  superseded?: () => Promise<boolean>;
 };
 
 /** The Application's revisions that show the published chart: its version, OCI tag or manifest digest, or newer. */
@@ -73,6 +78,7 @@ export async function watchApplication(client: ArgoCdClient, event: ChartPublish
       if (verdict?.status === 'synced' && Object.keys(expected).length) {
         live = liveImagesMatch(await client.resourceTree(options.application), expected);
         if (live.ok) return verdict;
+        if (await options.superseded?.()) return { status: 'superseded', revision: verdict.revision, reason: `a newer release of the environment took over before ${event.chartVersion} was running: ${describeLiveImages(live)}` };
       } else if (verdict) return verdict;
     } catch (error) {
       failures++;

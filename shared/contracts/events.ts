@@ -244,8 +244,11 @@ export type ChartPublished = z.infer<typeof ChartPublished>;
 export const DeployFinished = envelope('deploy-finished', 1).extend({
   /** Pipeline name. */
   pipeline: z.string(),
-  /** synced: Synced and Healthy; degraded; timeout; failed: the API call failed; skipped: no Argo CD configured. */
-  status: z.enum(['synced', 'degraded', 'timeout', 'failed', 'skipped']),
+  /**
+   * synced: Synced and Healthy; degraded; timeout; failed: the API call failed; skipped: no Argo
+   * CD configured; superseded: a newer release of the environment took over before this one ran.
+   */
+  status: z.enum(['synced', 'degraded', 'timeout', 'failed', 'skipped', 'superseded']),
   /** Argo CD Application name. */
   application: z.string().optional(),
   /** Revision (chart version) Argo CD synced to. */

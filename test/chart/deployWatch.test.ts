@@ -141,6 +141,22 @@ describe('deployWatch verdicts (in-process runtime)', () => {
     expect(record.status).toBe(expected.status === 'synced' ? 'succeeded' : 'failed');
   });
 
+  test('a newer release of the environment taking over ends the deploy superseded, not failed', async () => {
+    const runId = await publishChart(s, { script: { outcome: 'healthy', pollsUntilDone: 1, revision: '1.4.9', images: { 'svc-1': `registry.test/shop/svc-1@${digestOf('the newer build')}` } } });
+    // chartBump recorded this run's release, then a newer run's, in the environment's history.
+    const environments = s.stage.runtime.ledger().environments;
+    const at = new Date().toISOString();
+    for (const [id, order] of [[runId, '1'], [`${runId}-newer`, '2']] as const) {
+      await environments.recordDeployment('shop', { environment: 'default', runId: id, order, release: {}, images: [], at, status: 'in-progress', kind: 'promotion' });
+    }
+    const { event, record } = await finished(s, runId);
+    expect(event).toMatchObject({ status: 'superseded', revision: '1.4.9' });
+    expect(event.reason).toMatch(/a newer release of the environment took over before 1\.4\.3 was running/);
+    expect(record.status).toBe('superseded');
+    // Its deployment is left to the newer release, not marked failed.
+    expect((await environments.get('shop', 'default')).history.find((entry) => entry.runId === runId)!.status).toBe('in-progress');
+  });
+
   test('the first good deploy after a failed one logs restoreSeconds', async () => {
     const bad = await publishChart(s, { script: { outcome: 'degraded', pollsUntilDone: 1, revision: '1.4.3' } });
     await finished(s, bad);
