@@ -302,7 +302,9 @@ async function deployPreview(chart: ChartPublished): Promise<string> {
     });
     const lines = formatPreview(preview);
     // The image list is long (every Online Boutique service): the summary and any problem are what matter here.
-    return [lines[0]!, lines[1]!, ...lines.slice(2 + preview.images.length)].join('\n');
+    const built = chart.images.map((image) => `${image.service}@${image.digest.slice(0, 19)}…`).join(', ');
+    const pinned = preview.problems.some((problem) => problem.startsWith('service ')) ? [] : [`the rendered workloads run the digests just built: ${built}`];
+    return [lines[0]!, lines[1]!, ...pinned, ...lines.slice(2 + preview.images.length)].join('\n');
   } catch (error) {
     return `helm preview failed: ${(error as Error).message}`;
   }
