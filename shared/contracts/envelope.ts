@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMPLICIT_ENVIRONMENT } from './implicitEnvironment.js';
 
 /** A git object id: 40 hex characters (SHA-1) or 64 (SHA-256 repositories). */
 export const Sha = z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})$/, 'expected a full git commit sha');
@@ -40,7 +41,7 @@ export const BuiltImage = z.object({
 export type BuiltImage = z.infer<typeof BuiltImage>;
 
 /** The name of the one environment of a pipeline without `environments` (the ledger's stages keep their plain names there). */
-export const IMPLICIT_ENVIRONMENT = 'default';
+export { IMPLICIT_ENVIRONMENT };
 
 /** The environment an event is about; messages from before environments existed are the implicit one's. */
 export const EnvironmentName = z.string().min(1).default(IMPLICIT_ENVIRONMENT);

@@ -2,8 +2,8 @@ import type { Pipeline } from '../config/pipelineConfig.js';
 import type { TopicName } from '../contracts/topics.js';
 import type { RunRecord, StagePlan } from '../ledger/runRecord.js';
 import type { AnyStage, AnyTopicStage, PipelineKind } from './declaration.js';
-import { environmentsOf } from '../../domain/environments/config.js';
-import type { Environment } from '../../domain/environments/config.js';
+import { environmentsOf } from '../../domain/environments/resolve.js';
+import type { Environment } from '../../domain/environments/resolve.js';
 import { isTopicStage } from './declaration.js';
 
 /**
