@@ -178,6 +178,12 @@ async function main(): Promise<void> {
     );
   }
   console.log('  targets: >= 50% of the limit\'s throughput, p99 <= 10 ms');
+  // A throughput of errors is no throughput: every push must have been accepted.
+  const refused = sides.flatMap((side) => side.results.flatMap((result) => Object.entries(result.statuses).filter(([status]) => status !== '202').map(([status, count]) => `${side.name}: ${count} × HTTP ${status}`)));
+  if (refused.length) {
+    console.error(`bench:intake: not every push was accepted (${refused.join('; ')}); run it with npm run, which uses the pinned node`);
+    process.exitCode = 1;
+  }
 
   // Cold start: a fresh process per sample; the bare node start is measured beside it.
   const env = { ...process.env, METADATA_SERVER_DETECTION: 'none', GOOGLE_CLOUD_PROJECT: 'bench', BATON_CONFIG: join(workDir, 'baton.yaml'), GITHUB_WEBHOOK_SECRET: SECRET };
