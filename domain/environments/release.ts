@@ -182,8 +182,8 @@ export type HistoryEntry = {
   release: Release;
   /** ISO-8601 time the deployment started. */
   at: string;
-  /** `in-progress` while deploying or verifying; `rolled-back` when its verification failed and it was rolled back. */
-  status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed';
+  /** `in-progress` while deploying or verifying; `rolled-back` when its verification failed and it was rolled back; `superseded` when a newer release took over before it ran. */
+  status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded';
   /** Default `promotion`. */
   kind?: 'promotion' | 'rollback';
 };

@@ -18,7 +18,7 @@ export type EnvironmentDeployment = {
   /** The same, with repositories and tags and who built each image: what a rollback writes back. */
   images: ReleaseImage[];
   at: string;
-  status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed';
+  status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded';
   kind: 'promotion' | 'rollback';
   chartVersion?: string;
   /** The chart commit that made it: what a rollback to it restores the values file's image pins from. */

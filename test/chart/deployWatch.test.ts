@@ -153,8 +153,8 @@ describe('deployWatch verdicts (in-process runtime)', () => {
     expect(event).toMatchObject({ status: 'superseded', revision: '1.4.9' });
     expect(event.reason).toMatch(/a newer release of the environment took over before 1\.4\.3 was running/);
     expect(record.status).toBe('superseded');
-    // Its deployment is left to the newer release, not marked failed.
-    expect((await environments.get('shop', 'default')).history.find((entry) => entry.runId === runId)!.status).toBe('in-progress');
+    // Its deployment is marked superseded, not failed.
+    expect((await environments.get('shop', 'default')).history.find((entry) => entry.runId === runId)!.status).toBe('superseded');
   });
 
   test('the first good deploy after a failed one logs restoreSeconds', async () => {
