@@ -24,10 +24,15 @@ export type LocalJob = { request: BuildRequest; build: CloudBuildNotification; w
 
 class BuildTimeout extends Error {}
 
+/** Writes a build directory's JSON file whole or not at all: a process killed mid-write leaves only a temp file. */
+export async function writeJsonFile(dir: string, name: 'state.json' | 'job.json', value: unknown): Promise<void> {
+  const temp = join(dir, `${name}.${process.pid}.tmp`);
+  await writeFile(temp, JSON.stringify(value));
+  await rename(temp, join(dir, name));
+}
+
 export async function writeState(dir: string, build: CloudBuildNotification): Promise<void> {
-  const temp = join(dir, `state.${process.pid}.tmp`);
-  await writeFile(temp, JSON.stringify(build));
-  await rename(temp, join(dir, 'state.json'));
+  await writeJsonFile(dir, 'state.json', build);
 }
 
 export async function readState(dir: string): Promise<CloudBuildNotification | undefined> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CloudBuildNotification } from '../../contracts/cloudBuild.js';
@@ -10,7 +10,7 @@ import { crashPoint } from '../../stage/crashPoint.js';
 import type { BuildHandle, BuildRequest, Builder } from './builder.js';
 import { imageName } from './builder.js';
 import type { LocalJob } from './localBuildJob.js';
-import { readState, writeState } from './localBuildJob.js';
+import { readState, writeJsonFile, writeState } from './localBuildJob.js';
 
 /**
  * The embedded runtime's builder. It imitates Cloud Build at the boundary that matters: `start`
@@ -76,7 +76,7 @@ export class LocalBuilder implements Builder {
       source: { gitSource: { url: request.mirrorUrl, revision: request.sha } },
     };
     const job: LocalJob = { request, build, workDir: this.settings.workDir, timeoutSeconds: request.timeoutSeconds ?? this.settings.timeoutSeconds ?? 600, buildah: this.settings.buildah ?? 'buildah' };
-    await writeFile(join(dir, 'job.json'), JSON.stringify(job));
+    await writeJsonFile(dir, 'job.json', job);
     await writeState(dir, build);
     const child = spawn(process.execPath, ['--no-warnings', JOB_SCRIPT, dir], { detached: true, stdio: 'ignore' });
     child.on('error', (error) => this.settings.log.error('failed to start a local build job', { buildId, error }));
