@@ -125,25 +125,17 @@ export class ArgoCdClient {
    * images each Pod runs: what `liveImagesMatch` compares with the release.
    */
   async resourceTree(application: string): Promise<ApplicationTree> {
-    const url = `${this.base}/api/v1/applications/${encodeURIComponent(application)}/resource-tree`;
-    let response: Response;
-    try {
-      response = await this.fetchImpl(url, {
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw redactedError(`failed to read the resource tree of Argo CD application ${application}`, error);
-    }
-    if (!response.ok) {
-      const detail = (await response.text().catch(() => '')).slice(0, 200);
-      throw new ArgoCdApiError(redactedError(`failed to read the resource tree of Argo CD application ${application}: HTTP ${response.status}`, detail || undefined).message, response.status);
-    }
-    return applicationTree((await response.json()) as Parameters<typeof applicationTree>[0]);
+    const tree = await this.getJson<Parameters<typeof applicationTree>[0]>(`${encodeURIComponent(application)}/resource-tree`, `read the resource tree of Argo CD application ${application}`);
+    return applicationTree(tree);
   }
 
   private async get(application: string, verb: string, query = ''): Promise<ApplicationStatus> {
-    const url = `${this.base}/api/v1/applications/${encodeURIComponent(application)}${query}`;
+    return applicationStatus(await this.getJson<ApplicationJson>(`${encodeURIComponent(application)}${query}`, `${verb} Argo CD application ${application}`));
+  }
+
+  /** GET `/api/v1/applications/<path>` as JSON; errors say `failed to <what>`, with the token redacted. */
+  private async getJson<T>(path: string, what: string): Promise<T> {
+    const url = `${this.base}/api/v1/applications/${path}`;
     let response: Response;
     try {
       response = await this.fetchImpl(url, {
@@ -151,12 +143,12 @@ export class ArgoCdClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      throw redactedError(`failed to ${verb} Argo CD application ${application}`, error);
+      throw redactedError(`failed to ${what}`, error);
     }
     if (!response.ok) {
       const detail = (await response.text().catch(() => '')).slice(0, 200);
-      throw new ArgoCdApiError(redactedError(`failed to ${verb} Argo CD application ${application}: HTTP ${response.status}`, detail || undefined).message, response.status);
+      throw new ArgoCdApiError(redactedError(`failed to ${what}: HTTP ${response.status}`, detail || undefined).message, response.status);
     }
-    return applicationStatus((await response.json()) as ApplicationJson);
+    return (await response.json()) as T;
   }
 }
