@@ -3,6 +3,7 @@ import type { BatonConfig } from '../../shared/config/pipelineConfig.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { ChartPublished } from '../../shared/contracts/index.js';
 import type { RunLedger, RunRecord, StageStatus } from '../../shared/ledger/runLedger.js';
+import { overtaken } from '../../shared/ledger/environments.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Outcome } from '../../shared/stage/outcome.js';
 import { result } from '../../shared/stage/outcome.js';
@@ -59,11 +60,7 @@ export async function watchDeploy(event: ChartPublished, deps: DeployWatchDeps):
     now: () => deps.now().getTime(),
     sleep,
     // Runs racing for one environment: a newer run's chart was recorded after this one's.
-    superseded: async () => {
-      const history = (await deps.ledger.environments.get(event.pipeline, event.environment)).history;
-      const mine = history.findIndex((entry) => entry.runId === event.runId);
-      return mine >= 0 && mine < history.length - 1;
-    },
+    superseded: async () => overtaken(await deps.ledger.environments.get(event.pipeline, event.environment), event.runId),
   });
   return finish(event, verdict, argo, run, deps, log);
 }

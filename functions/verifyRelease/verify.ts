@@ -3,6 +3,7 @@ import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import type { CheckVerdict, DeployFinished } from '../../shared/contracts/index.js';
 import { claimKeys } from '../../shared/ledger/claimKeys.js';
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
+import { overtaken } from '../../shared/ledger/environments.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { Manifest } from '../../shared/stage/manifest.js';
 import type { Outcome } from '../../shared/stage/outcome.js';
@@ -105,7 +106,7 @@ async function watch(event: DeployFinished, run: RunRecord, environment: Environ
     deps.ledger.environments
       .get(run.pipeline, environment.name)
       .then((record) => {
-        if (record.history.at(-1)?.runId !== run.runId) controller.abort();
+        if (overtaken(record, run.runId)) controller.abort();
       })
       .catch((error: unknown) => log.warn('failed to look for a newer deployment; verification goes on', { error }));
   }, deps.supersedeCheckMs ?? 2_000);

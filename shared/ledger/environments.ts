@@ -34,6 +34,16 @@ export type EnvironmentRecord = {
   history: EnvironmentDeployment[];
 };
 
+/**
+ * Whether a newer deployment of the environment (another run's release, or a rollback) has been
+ * recorded since this run's: chartBump records every deployment before it is published, so the
+ * latest entry being another run's means this one has been overtaken.
+ */
+export function overtaken(record: EnvironmentRecord, runId: string): boolean {
+  const latest = record.history.at(-1);
+  return latest !== undefined && latest.runId !== runId;
+}
+
 /** Deployments kept per environment: enough to roll back a long way, small enough for one document. */
 export const HISTORY_LIMIT = 50;
 
