@@ -3,9 +3,9 @@ import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.j
 import { affectedServices, matchPipeline } from '../../shared/config/pipelineConfig.js';
 import type { HttpRequest, HttpResponse } from '../../shared/adapters/http.js';
 import { isBotCommit } from '../../shared/git/botCommit.js';
-import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
+import type { RunLedger } from '../../shared/ledger/runLedger.js';
 import { crashPoint } from '../../shared/stage/crashPoint.js';
-import type { OutboxItem, Publisher } from '../../shared/stage/publisher.js';
+import type { Publisher } from '../../shared/stage/publisher.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { PushReceived } from '../../shared/contracts/index.js';
 import type { NormalizedPush, WebhookReceiver } from './receiver.js';
@@ -77,13 +77,9 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
   // its push-received event (the outbox): a redelivery (same delivery id, so the same run id)
   // finds it, and nothing is shared between pushes, so a burst never contends.
   const at = deps.now();
-  const runId = runIdFor(pipeline.name, push.after, receiver.provider, deliveryId);
-  const order = `${at.toISOString()}~${runId}`;
-  let item: OutboxItem<'push-received'>;
-  let created: boolean;
-  let run: RunRecord;
-  try {
-    item = deps.publisher.event('push-received', {
+  const record = async (runId: string) => {
+    const order = `${at.toISOString()}~${runId}`;
+    const item = deps.publisher.event('push-received', {
       runId,
       pipeline: pipeline.name,
       kind: pipeline.kind,
@@ -107,7 +103,7 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
       order,
       at: at.toISOString(),
     });
-    ({ created, run } = await deps.ledger.createRun(
+    const { created, run } = await deps.ledger.createRun(
       {
         runId,
         pipeline: pipeline.name,
@@ -129,11 +125,24 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
       at,
       { intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString(), detail: `${receiver.provider} push ${push.after.slice(0, 7)} to ${branch}` } },
       { [item.key]: { topic: item.topic, event: item.event, at: at.toISOString() } },
-    ));
+    );
+    return { item, created, run };
+  };
+  let recorded: Awaited<ReturnType<typeof record>>;
+  try {
+    recorded = await record(runIdFor(pipeline.name, push.after, receiver.provider, deliveryId));
+    // A run id holds 32 bits of the delivery; two deliveries of one commit can share them (one in
+    // about 9,000 among 1,000 pushes of the same commit). The second is not a redelivery: it takes
+    // the id with 64 bits, which a redelivery of it reaches the same way.
+    if (!recorded.created && (recorded.run.deliveryId !== deliveryId || recorded.run.provider !== receiver.provider)) {
+      recorded = await record(runIdFor(pipeline.name, push.after, receiver.provider, deliveryId, 16));
+    }
   } catch (error) {
     log.error('failed to record the run; the delivery can be retried', { deliveryId, error });
     return json(503, { error: 'failed to start the run; redeliver the webhook' });
   }
+  const { item, created, run } = recorded;
+  const runId = run.runId;
   crashPoint('intake:after-ledger-write');
   const runLog = log.child({ runId, pipeline: pipeline.name });
   if (!created) {
@@ -164,8 +173,8 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
  * A run's id follows from its delivery, so a redelivery names the same run: the pipeline, the
  * short sha for people, and a hash of the host's delivery id to tell two pushes of one commit apart.
  */
-export function runIdFor(pipeline: string, sha: string, provider: string, deliveryId: string): string {
-  return `${pipeline}-${sha.slice(0, 7)}-${createHash('sha256').update(`${provider}:${deliveryId}`).digest('hex').slice(0, 8)}`;
+export function runIdFor(pipeline: string, sha: string, provider: string, deliveryId: string, hashDigits = 8): string {
+  return `${pipeline}-${sha.slice(0, 7)}-${createHash('sha256').update(`${provider}:${deliveryId}`).digest('hex').slice(0, hashDigits)}`;
 }
 
 /**

@@ -81,6 +81,8 @@ export function gitlab(payload: unknown, options: { token?: string | null; event
 const ZERO = '0'.repeat(40);
 const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const redelivery = randomUUID();
+/** Two delivery ids whose run ids share all 32 bits of the hash (sha256 of `github:<id>` starts d6868094 for both). */
+const [collidingFirst, collidingSecond] = ['collide-23999', 'collide-46808'];
 const gitlabRedelivery = randomUUID();
 const strandedDelivery = randomUUID();
 
@@ -188,6 +190,32 @@ export const CASES: Case[] = [
     status: 202,
     publishes: true,
     check: (body) => expect(body).toMatchObject({ runId: runIdFor('shop', githubPush().after, 'github', strandedDelivery), redriven: true }),
+  },
+  {
+    name: 'GitHub push, the first of two deliveries whose run ids would be the same',
+    request: () => github(githubPush(), { delivery: collidingFirst }),
+    status: 202,
+    publishes: true,
+    taken: true,
+    check: (body) => expect(body.runId).toBe(runIdFor('shop', githubPush().after, 'github', collidingFirst)),
+  },
+  {
+    name: 'GitHub push, the second of them: not a redelivery but a run of its own, under the longer id',
+    request: () => github(githubPush(), { delivery: collidingSecond }),
+    status: 202,
+    publishes: true,
+    taken: true,
+    check: (body) => {
+      expect(runIdFor('shop', githubPush().after, 'github', collidingSecond)).toBe(runIdFor('shop', githubPush().after, 'github', collidingFirst));
+      expect(body.runId).toBe(runIdFor('shop', githubPush().after, 'github', collidingSecond, 16));
+    },
+  },
+  {
+    name: 'GitHub redelivery of the second: a duplicate of its own run',
+    request: () => github(githubPush(), { delivery: collidingSecond }),
+    status: 200,
+    publishes: false,
+    check: (body) => expect(body).toMatchObject({ duplicate: true, runId: runIdFor('shop', githubPush().after, 'github', collidingSecond, 16) }),
   },
   { name: 'GitHub forced push', request: () => github(githubPush((p) => (p.forced = true))), status: 202, publishes: true },
   { name: 'GitHub new release branch', request: () => github(githubPush((p) => Object.assign(p, { ref: 'refs/heads/release/1.0', created: true, before: ZERO }))), status: 202, publishes: true },
