@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ZERO_SHA } from '../../shared/contracts/index.js';
 import { PayloadError } from './receiver.js';
 import type { NormalizedPush, Verification, WebhookReceiver } from './receiver.js';
+import { gitlabDeliveryId } from '../../shared/git/gitlabDelivery.js';
 
 const Sha = z.string().regex(/^[0-9a-f]{40}$|^[0-9a-f]{64}$/);
 const GitLabCommit = z.object({
@@ -53,7 +54,7 @@ export function gitlabReceiver(token: string | undefined): WebhookReceiver {
       if (!token) return 'unconfigured';
       return sameToken(given, token) ? 'ok' : 'bad';
     },
-    deliveryId: (headers) => headers['x-gitlab-event-uuid'],
+    deliveryId: (headers) => gitlabDeliveryId((name) => headers[name]),
     eventKind(headers) {
       const name = headers['x-gitlab-event'] ?? '';
       return { kind: name === 'Push Hook' ? 'push' : 'other', name };

@@ -3,6 +3,7 @@ import type { BatonConfig, Pipeline } from '../../shared/config/pipelineConfig.j
 import { affectedServices, matchPipeline } from '../../shared/config/pipelineConfig.js';
 import type { HttpRequest, HttpResponse } from '../../shared/adapters/http.js';
 import { isBotCommit } from '../../shared/git/botCommit.js';
+import { GITLAB_DELIVERY_HEADERS } from '../../shared/git/gitlabDelivery.js';
 import type { RunLedger } from '../../shared/ledger/runLedger.js';
 import { crashPoint } from '../../shared/stage/crashPoint.js';
 import type { Publisher } from '../../shared/stage/publisher.js';
@@ -55,7 +56,7 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
     return ignored(`event ${event.name} is not a push`);
   }
   const deliveryId = receiver.deliveryId(headers);
-  if (!deliveryId) return json(400, { error: `missing delivery id header (${receiver.provider === 'github' ? 'X-GitHub-Delivery' : 'X-Gitlab-Event-UUID'})` });
+  if (!deliveryId) return json(400, { error: `missing delivery id header (${receiver.provider === 'github' ? 'X-GitHub-Delivery' : GITLAB_DELIVERY_HEADERS})` });
 
   let push: NormalizedPush;
   try {

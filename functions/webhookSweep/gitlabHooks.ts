@@ -1,3 +1,4 @@
+import { gitlabDeliveryId } from '../../shared/git/gitlabDelivery.js';
 import { redact } from '../../shared/log/redact.js';
 import { PermanentHookError } from './sweep.js';
 import type { HookDelivery, HooksApi } from './sweep.js';
@@ -55,8 +56,8 @@ export function gitlabHooksApi(options: GitLabHooksOptions): HooksApi {
           const code = Number(event.response_status);
           return {
             id: event.id,
-            // A resend keeps the Idempotency-Key but gets a new X-Gitlab-Event-UUID.
-            guid: header(event.request_headers, 'Idempotency-Key') ?? header(event.request_headers, 'X-Gitlab-Event-UUID') ?? `gitlab-event-${event.id}`,
+            // The id intake named the run by (a resend keeps it: see gitlabDeliveryId).
+            guid: gitlabDeliveryId((name) => header(event.request_headers, name)) ?? `gitlab-event-${event.id}`,
             redelivery: false,
             statusCode: Number.isFinite(code) ? code : 0,
             event: header(event.request_headers, 'X-Gitlab-Event') ?? event.trigger ?? '',

@@ -67,12 +67,14 @@ export function github(payload: unknown, options: { event?: string; secret?: str
   return { headers: githubHeaders(options.secret ?? GITHUB_SECRET, body, options.event ?? 'push', options.delivery ?? randomUUID()), body };
 }
 
-export function gitlab(payload: unknown, options: { token?: string | null; event?: string; uuid?: string } = {}): WebhookRequest {
+/** A GitLab webhook request; `idempotencyKey` as GitLab 17.4+ sends it (kept by a resend, which gets a new event UUID). */
+export function gitlab(payload: unknown, options: { token?: string | null; event?: string; uuid?: string; idempotencyKey?: string } = {}): WebhookRequest {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-gitlab-event': options.event ?? 'Push Hook',
     'x-gitlab-event-uuid': options.uuid ?? randomUUID(),
     'x-gitlab-instance': 'https://gitlab.example.com',
+    ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
   };
   if (options.token !== null) headers['x-gitlab-token'] = options.token ?? GITLAB_TOKEN;
   return { headers, body: Buffer.from(JSON.stringify(payload)) };
@@ -84,6 +86,7 @@ const redelivery = randomUUID();
 /** Two delivery ids whose run ids share all 32 bits of the hash (sha256 of `github:<id>` starts d6868094 for both). */
 const [collidingFirst, collidingSecond] = ['collide-23999', 'collide-46808'];
 const gitlabRedelivery = randomUUID();
+const gitlabIdempotencyKey = randomUUID();
 const strandedDelivery = randomUUID();
 
 /** Writes a run the way intake does before it publishes, and stops there. */
@@ -242,6 +245,14 @@ export const CASES: Case[] = [
   },
   { name: 'GitLab push', request: () => gitlab(gitlabPush(), { uuid: gitlabRedelivery }), status: 202, publishes: true, taken: true },
   { name: 'GitLab redelivery of the same event UUID', request: () => gitlab(gitlabPush(), { uuid: gitlabRedelivery }), status: 200, publishes: false },
+  { name: 'GitLab 17.4+ push, with its Idempotency-Key', request: () => gitlab(gitlabPush(), { idempotencyKey: gitlabIdempotencyKey }), status: 202, publishes: true, taken: true },
+  {
+    name: 'GitLab resend of that event: a new event UUID, the same Idempotency-Key, so a duplicate',
+    request: () => gitlab(gitlabPush(), { idempotencyKey: gitlabIdempotencyKey }),
+    status: 200,
+    publishes: false,
+    check: (body) => expect(body).toMatchObject({ duplicate: true, deliveryId: gitlabIdempotencyKey }),
+  },
 ];
 
 /** The test's stand-in for repoMirror taking a run, as the stage runner would: it marks the run's push-received handled. */

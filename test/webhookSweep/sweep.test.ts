@@ -1,4 +1,5 @@
 import { githubHooksApi, nextCursor } from '../../functions/webhookSweep/githubHooks.js';
+import { gitlabReceiver } from '../../functions/webhookIntake/gitlab.js';
 import { gitlabHooksApi } from '../../functions/webhookSweep/gitlabHooks.js';
 import { sweepWebhooks } from '../../functions/webhookSweep/sweep.js';
 import type { SweepDeps } from '../../functions/webhookSweep/sweep.js';
@@ -136,6 +137,18 @@ describe('webhook sweep on GitLab (17.4+: list webhook events, resend)', () => {
   afterEach(async () => {
     expect(gitlab.violations).toEqual([]);
     await gitlab.close();
+  });
+
+  test('an event intake accepted but whose answer was lost is not resent: both name it by its Idempotency-Key', async () => {
+    const project = 'acme/platform/shop';
+    const [held] = gitlab.addHookEvents(project, 9, [{ eventUuid: 'event-uuid-1', idempotencyKey: 'idempotency-key-1', responseStatus: 504 }]);
+    // The delivery id intake recorded for those very request headers (it reads them lower-cased).
+    const headers = Object.fromEntries(Object.entries(held!.request_headers).map(([name, value]) => [name.toLowerCase(), value]));
+    const recorded = gitlabReceiver('token').deliveryId(headers);
+    const result = await sweepWebhooks(deps({ github: gitlabHooksApi({ token: 'glpat-0123456789abcdefghij', baseUrl: gitlab.url }), hooks: [{ repository: project, hookId: 9 }], isKnownDelivery: async (guid) => guid === recorded }));
+    expect(recorded).toBe('idempotency-key-1');
+    expect(result.redelivered).toEqual([]);
+    expect(gitlab.resent).toEqual([]);
   });
 
   test('failed events are resent once each across two sweeps; GitLab limits resends to five a minute', async () => {
