@@ -51,7 +51,7 @@ export { IMPLICIT_ENVIRONMENT };
 export type PipelineEnvironmentsInput = {
   approval?: EnvironmentApproval;
   chart?: { valuesFile?: string };
-  deploy?: { argocd?: { application: string } };
+  deploy?: { argocd?: { application?: string } };
   environments?: EnvironmentsConfig;
 };
 

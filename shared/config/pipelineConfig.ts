@@ -88,7 +88,8 @@ const PipelineConfig = z.object({
       argocd: z
         .object({
           url: z.string(),
-          application: z.string(),
+          /** The application to sync; only without `environments`, where each environment names its own. */
+          application: z.string().min(1).optional(),
           timeoutSeconds: z.number().int().positive().optional(),
           /** Seconds between status reads while deployWatch waits (default 5; tests use less). */
           pollSeconds: z.number().positive().optional(),
@@ -119,6 +120,11 @@ const PipelineConfig = z.object({
       provider: z.enum(['github', 'gitlab']).optional(),
     })
     .optional(),
+}).superRefine((pipeline, ctx) => {
+  // With environments each one names its application; without, the implicit one needs this.
+  if (pipeline.deploy?.argocd && pipeline.deploy.argocd.application === undefined && !pipeline.environments?.length) {
+    ctx.addIssue({ code: 'custom', path: ['deploy', 'argocd', 'application'], message: 'missing: the Argo CD application to sync (or list environments, each with its own argocd.application)' });
+  }
 });
 
 export const BatonConfigSchema = z.object({

@@ -33,9 +33,15 @@ describe('pipeline config', () => {
     ['a webhook id that is not whole', `${MINIMAL}    webhook: { hookId: 12.5 }\n`, 'pipelines[0].webhook.hookId'],
     ['a webhook of an unknown host', `${MINIMAL}    webhook: { hookId: 12, provider: bitbucket }\n`, 'pipelines[0].webhook.provider'],
     ['a misspelt webhook key', `${MINIMAL}    webhook: { hook_id: 12 }\n`, 'pipelines[0].webhook.hookId: missing'],
+    ['an Argo CD server with no application to sync, and no environments', `${MINIMAL}    deploy: { argocd: { url: https://argocd.internal } }\n`, 'pipelines[0].deploy.argocd.application: missing'],
   ])('an error names the file and the field: %s', (_name, text, field) => {
     expect(() => parseConfig(text, '/etc/baton/baton.yaml')).toThrow(ConfigError);
     expect(() => parseConfig(text, '/etc/baton/baton.yaml')).toThrow(`BATON_CONFIG /etc/baton/baton.yaml: ${field}:`);
+  });
+
+  test('with environments the Argo CD server needs no application of its own: each environment names one', () => {
+    const text = `${MINIMAL}    deploy: { argocd: { url: https://argocd.internal } }\n    environments:\n      - { name: dev, promotion: auto, argocd: { application: shop-dev }, values: values-dev.yaml }\n`;
+    expect(parseConfig(text, 'baton.yaml').pipelines[0]!.deploy?.argocd).toEqual({ url: 'https://argocd.internal' });
   });
 
   test('the sweep reads a pipeline webhook id, GitHub unless it says otherwise', () => {
