@@ -148,8 +148,9 @@ export class SqliteDocStore implements DocStore {
         else entry.reject(new Error(result.message));
       });
     };
-    this.channel
-      .submit(batch.map((entry) => entry.write))
+    // Through a promise, so that a channel that throws (a thread that cannot start) fails the batch instead of stranding it.
+    Promise.resolve()
+      .then(() => this.channel.submit(batch.map((entry) => entry.write)))
       .then(settle, (error: unknown) => settle({ failed: (error as Error).message }))
       .finally(() => {
         this.inFlight--;
