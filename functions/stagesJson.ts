@@ -1,6 +1,6 @@
 import { ENV_VARS, isSecretEnv } from '../shared/config/envVars.js';
-import type { DocIndex } from '../shared/ledger/docStore.js';
-import { LEDGER_INDEXES } from '../shared/ledger/runLedger.js';
+import type { DocExpiry, DocIndex } from '../shared/ledger/docStore.js';
+import { LEDGER_EXPIRY, LEDGER_INDEXES } from '../shared/ledger/runLedger.js';
 import type { AnyStage } from '../shared/stage/declaration.js';
 import { isHttpStage, isScheduledStage, isTopicStage } from '../shared/stage/declaration.js';
 import { publishesOf } from '../shared/stage/manifest.js';
@@ -50,6 +50,8 @@ export type StagesJson = {
   stages: Record<string, StageJson>;
   /** The ledger's composite indexes (an equality filter with an order), which Firestore needs declared. */
   firestoreIndexes: DocIndex[];
+  /** The fields whose time lets a document go: a Firestore TTL policy each. */
+  firestoreTtls: DocExpiry[];
 };
 
 /** Every stage reads these: the project (clients) and the pipeline config. */
@@ -89,6 +91,7 @@ export function stagesJson(stages: readonly AnyStage[] = STAGES): StagesJson {
     $comment: 'Generated from functions/stages.ts by `npm run generate`; do not edit. terraform/modules/functions reads it.',
     stages: Object.fromEntries(stages.map((stage) => [stage.name, stageJson(stage)])),
     firestoreIndexes: LEDGER_INDEXES.filter((index) => index.fields.length > 1),
+    firestoreTtls: LEDGER_EXPIRY.map((expiry) => ({ ...expiry })),
   };
 }
 

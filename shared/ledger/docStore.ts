@@ -24,6 +24,14 @@ export type DocQuery = {
  */
 export type DocIndex = { collection: string; fields: Array<{ field: string; direction: 'asc' | 'desc' }> };
 
+/**
+ * A collection whose documents say when they may go: `field` holds an ISO time. Firestore deletes
+ * them by a TTL policy on the field (Terraform's `google_firestore_field`, from stages.json), for
+ * which the Firestore store writes the field as a Timestamp; the SQLite store deletes them when
+ * it opens the file. Either may keep a document a while past its time.
+ */
+export type DocExpiry = { collection: string; field: string };
+
 export interface DocStore {
   /** Creates the document only if it does not exist. Resolves true for the one caller that created it. */
   create(path: string, doc: Doc): Promise<boolean>;

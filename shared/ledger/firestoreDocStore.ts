@@ -1,5 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
-import type { Doc, DocQuery, DocStore, Updater } from './docStore.js';
+import type { Doc, DocExpiry, DocQuery, DocStore, Updater } from './docStore.js';
 import { splitPath } from './docStore.js';
 
 const ALREADY_EXISTS = 6;
@@ -9,6 +9,8 @@ export type FirestoreDocStoreOptions = {
   projectId?: string;
   /** Prefix for every top-level collection, so tests (or several pipelines) can share one database. */
   namespace?: string;
+  /** Collections whose documents carry their expiry: written as a Timestamp, which Firestore's TTL policy reads. */
+  expiry?: readonly DocExpiry[];
 };
 
 /**
@@ -24,7 +26,7 @@ export class FirestoreDocStore implements DocStore {
   async create(path: string, doc: Doc): Promise<boolean> {
     const ref = (await this.db()).doc(this.path(path));
     try {
-      await ref.create(doc);
+      await ref.create(await this.stored(path, doc));
       return true;
     } catch (error) {
       if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
@@ -34,11 +36,11 @@ export class FirestoreDocStore implements DocStore {
 
   async get<T extends Doc>(path: string): Promise<T | undefined> {
     const snapshot = await (await this.db()).doc(this.path(path)).get();
-    return snapshot.exists ? (snapshot.data() as T) : undefined;
+    return snapshot.exists ? (this.read(path, snapshot.data()!) as T) : undefined;
   }
 
   async set(path: string, doc: Doc): Promise<void> {
-    await (await this.db()).doc(this.path(path)).set(doc);
+    await (await this.db()).doc(this.path(path)).set(await this.stored(path, doc));
   }
 
   async update<T extends Doc>(path: string, update: Updater<T>): Promise<{ doc: T | undefined; changed: boolean }> {
@@ -46,10 +48,10 @@ export class FirestoreDocStore implements DocStore {
     const ref = db.doc(this.path(path));
     return db.runTransaction(async (transaction) => {
       const snapshot = await transaction.get(ref);
-      const current = snapshot.exists ? (snapshot.data() as T) : undefined;
+      const current = snapshot.exists ? (this.read(path, snapshot.data()!) as T) : undefined;
       const next = update(current === undefined ? undefined : structuredClone(current));
       if (next === undefined) return { doc: current, changed: false };
-      transaction.set(ref, next);
+      transaction.set(ref, await this.stored(path, next));
       return { doc: next, changed: true };
     });
   }
@@ -72,13 +74,34 @@ export class FirestoreDocStore implements DocStore {
     for (const [field, value] of Object.entries(query.where ?? {})) ref = ref.where(field, '==', value);
     if (query.orderBy) ref = ref.orderBy(query.orderBy.field, query.orderBy.direction);
     const snapshot = await ref.limit(query.limit).get();
-    return snapshot.docs.map((doc) => doc.data() as T);
+    return snapshot.docs.map((doc) => this.read(`${collectionPath}/${doc.id}`, doc.data()) as T);
   }
 
   async close(): Promise<void> {
     if (!this.client) return;
     await (await this.client).terminate();
     this.client = undefined;
+  }
+
+  private expiryField(path: string): string | undefined {
+    const { collection } = splitPath(path);
+    return this.options.expiry?.find((expiry) => expiry.collection === collection)?.field;
+  }
+
+  /** A document as Firestore keeps it: its expiry a Timestamp, which is the type a TTL policy reads. */
+  private async stored(path: string, doc: Doc): Promise<Doc> {
+    const field = this.expiryField(path);
+    const value = field ? doc[field] : undefined;
+    if (!field || typeof value !== 'string') return doc;
+    const { Timestamp } = await import('@google-cloud/firestore');
+    return { ...doc, [field]: Timestamp.fromDate(new Date(value)) };
+  }
+
+  /** A document as the ledger reads it: JSON, its expiry an ISO time again. */
+  private read(path: string, data: Doc): Doc {
+    const field = this.expiryField(path);
+    const value = field ? (data[field] as { toDate?: () => Date } | undefined) : undefined;
+    return field && typeof value?.toDate === 'function' ? { ...data, [field]: value.toDate().toISOString() } : data;
   }
 
   private path(path: string): string {

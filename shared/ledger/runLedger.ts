@@ -1,5 +1,5 @@
 import { IMPLICIT_ENVIRONMENT } from '../contracts/index.js';
-import type { Doc, DocIndex, DocStore } from './docStore.js';
+import type { Doc, DocExpiry, DocIndex, DocStore } from './docStore.js';
 import { docId } from './docStore.js';
 import { ApprovalRecords } from './approvals.js';
 import { EnvironmentRecords } from './environments.js';
@@ -17,6 +17,9 @@ export * from './runRecord.js';
  * Firestore makes single-field indexes itself; the composite one is declared in Terraform
  * (`google_firestore_index`, cross-checked by `test/terraform`).
  */
+/** What the ledger lets go of by itself: gitStatus's claims and records, once their runs are long over (see GitReports). */
+export const LEDGER_EXPIRY: readonly DocExpiry[] = [{ collection: 'git-reports', field: 'expireAt' }];
+
 export const LEDGER_INDEXES: readonly DocIndex[] = [
   { collection: 'runs', fields: [{ field: 'createdAt', direction: 'desc' }] },
   { collection: 'runs', fields: [{ field: 'pipeline', direction: 'asc' }, { field: 'createdAt', direction: 'desc' }] },

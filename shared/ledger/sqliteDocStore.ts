@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { DatabaseSync as DatabaseSyncType } from 'node:sqlite';
 import { createRequire } from 'node:module';
 import { splitPath } from './docStore.js';
-import type { Doc, DocIndex, DocQuery, DocStore, Updater } from './docStore.js';
+import type { Doc, DocExpiry, DocIndex, DocQuery, DocStore, Updater } from './docStore.js';
 import { CONNECTION_PRAGMAS, WriteExecutor, preparedStatements } from './sqliteWrites.js';
 import type { BatchOutcome, SqliteWrite } from './sqliteWrites.js';
 import { inThread, writerThread } from './sqliteChannels.js';
@@ -52,7 +52,7 @@ export class SqliteDocStore implements DocStore {
   /** The tail of each document's queue of updates from this process. */
   private readonly updating = new Map<string, Promise<unknown>>();
 
-  constructor(file: string, indexes: readonly DocIndex[] = []) {
+  constructor(file: string, indexes: readonly DocIndex[] = [], expiry: readonly DocExpiry[] = []) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     const { DatabaseSync } = require('node:sqlite') as typeof import('node:sqlite');
     this.db = new DatabaseSync(file);
@@ -60,6 +60,9 @@ export class SqliteDocStore implements DocStore {
     this.sql = preparedStatements(this.db);
     this.layout = new SqliteLayout(indexes);
     this.layout.setUp(this.db);
+    // Documents past their expiry go when the file is opened, as `baton dev` and every CLI command do.
+    const now = new Date().toISOString();
+    for (const { collection, field } of expiry) this.sql(`DELETE FROM docs WHERE collection = ? AND ${this.layout.expression(collection, field)} < ?`).run(collection, now);
     this.channel = file === ':memory:' ? inThread(new WriteExecutor(this.db, this.layout.columns)) : writerThread(file, this.layout.columns);
   }
 

@@ -3,7 +3,7 @@ import { PubSubBus } from '../bus/pubsubBus.js';
 import { loadConfig } from '../config/pipelineConfig.js';
 import type { BatonConfig } from '../config/pipelineConfig.js';
 import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
-import { RunLedger } from '../ledger/runLedger.js';
+import { LEDGER_EXPIRY, RunLedger } from '../ledger/runLedger.js';
 import type { Builder } from './builders/builder.js';
 import { cloudBuilders } from './builders/cloudBuilders.js';
 import { createLogger } from '../log/logger.js';
@@ -37,7 +37,7 @@ export function cloudRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
     config: getConfig,
     builder: (pipeline) => service<(p: typeof pipeline) => Builder>('builders', () => cloudBuilders(getConfig, env))(pipeline),
     bus: () => service('bus', () => new PubSubBus({ projectId })),
-    ledger: () => service('ledger', () => new RunLedger(new FirestoreDocStore({ projectId }))),
+    ledger: () => service('ledger', () => new RunLedger(new FirestoreDocStore({ projectId, expiry: LEDGER_EXPIRY }))),
     now: () => new Date(),
     accessToken: () =>
       service('accessToken', () => {

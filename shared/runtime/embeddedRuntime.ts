@@ -8,7 +8,7 @@ import type { BatonConfig, Pipeline } from '../config/pipelineConfig.js';
 import type { Builder } from './builders/builder.js';
 import { loadConfig } from '../config/pipelineConfig.js';
 import { FirestoreDocStore } from '../ledger/firestoreDocStore.js';
-import { LEDGER_INDEXES, RunLedger } from '../ledger/runLedger.js';
+import { LEDGER_EXPIRY, LEDGER_INDEXES, RunLedger } from '../ledger/runLedger.js';
 import { SqliteDocStore } from '../ledger/sqliteDocStore.js';
 import { CLOUD_BUILD_TOPIC } from '../contracts/topics.js';
 import { createLogger } from '../log/logger.js';
@@ -73,8 +73,8 @@ export function embeddedRuntime(options: EmbeddedOptions): Runtime & { local: Lo
       service('ledger', () =>
         new RunLedger(
           env.FIRESTORE_EMULATOR_HOST
-            ? new FirestoreDocStore({ projectId, namespace: options.firestoreNamespace })
-            : new SqliteDocStore(options.ledgerFile ?? join(options.local.workDir, 'ledger.sqlite'), LEDGER_INDEXES),
+            ? new FirestoreDocStore({ projectId, namespace: options.firestoreNamespace, expiry: LEDGER_EXPIRY })
+            : new SqliteDocStore(options.ledgerFile ?? join(options.local.workDir, 'ledger.sqlite'), LEDGER_INDEXES, LEDGER_EXPIRY),
         ),
       ),
     now: () => new Date(),

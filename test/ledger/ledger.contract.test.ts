@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import type { DocStore } from '../../shared/ledger/docStore.js';
+import type { Doc, DocStore } from '../../shared/ledger/docStore.js';
+import { docId } from '../../shared/ledger/docStore.js';
+import { REPORT_LIFETIME_DAYS } from '../../shared/ledger/gitReports.js';
 import { FirestoreDocStore } from '../../shared/ledger/firestoreDocStore.js';
 import { LEDGER_INDEXES, RunLedger, addToOutbox, markHandled } from '../../shared/ledger/runLedger.js';
 import type { NewRun, StagePlan } from '../../shared/ledger/runLedger.js';
@@ -122,6 +124,12 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
     expect((await reports.update<{ rank: number; sends: number }>(key, () => undefined)).value).toEqual({ rank: 1, sends: 6 });
     expect(await reports.update(key, () => undefined)).toMatchObject({ changed: false });
     expect((await reports.update('git-report:status:r-1:baton/none', () => undefined)).value).toBeUndefined();
+    // Claims and records alike say when they may go: REPORT_LIFETIME_DAYS after their last write.
+    const inDays = (doc: Doc | undefined) => (Date.parse(String(doc?.expireAt)) - Date.now()) / 86_400_000;
+    for (const stored of [await store.get(`git-reports/${docId('git-status:r-1:baton/build:success')}`), await store.get(`git-reports/${docId(key)}`)]) {
+      expect(inDays(stored)).toBeGreaterThan(REPORT_LIFETIME_DAYS - 1);
+      expect(inDays(stored)).toBeLessThanOrEqual(REPORT_LIFETIME_DAYS);
+    }
   });
 
   test('a run is found by its webhook delivery, and an ended run by its unannounced end', async () => {

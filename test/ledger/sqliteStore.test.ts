@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { LEDGER_INDEXES, RunLedger } from '../../shared/ledger/runLedger.js';
+import { LEDGER_EXPIRY, LEDGER_INDEXES, RunLedger } from '../../shared/ledger/runLedger.js';
 import { SqliteDocStore } from '../../shared/ledger/sqliteDocStore.js';
 import { tempDir } from '../support/runtimes.js';
 import { newRun } from '../support/stages.js';
@@ -54,6 +54,24 @@ test('a process that asks for a write and returns stays alive until it is commit
   const store = new SqliteDocStore(file);
   expect(await store.get('things/last')).toEqual({ n: 1 });
   await store.close();
+});
+
+test('documents past their expiry are gone when the file is next opened; the others stay', async () => {
+  const file = join(tempDir(), 'ledger.sqlite');
+  const first = new SqliteDocStore(file, LEDGER_INDEXES, LEDGER_EXPIRY);
+  const hourFrom = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+  await Promise.all([
+    first.create('git-reports/old', { key: 'old', expireAt: hourFrom(-1) }),
+    first.create('git-reports/fresh', { key: 'fresh', expireAt: hourFrom(1) }),
+    // Only the collections LEDGER_EXPIRY names expire, whatever their documents hold.
+    first.create('runs/r-1', { runId: 'r-1', expireAt: hourFrom(-1) }),
+  ]);
+  await first.close();
+  const again = new SqliteDocStore(file, LEDGER_INDEXES, LEDGER_EXPIRY);
+  expect(await again.get('git-reports/old')).toBeUndefined();
+  expect(await again.get('git-reports/fresh')).toMatchObject({ key: 'fresh' });
+  expect(await again.get('runs/r-1')).toMatchObject({ runId: 'r-1' });
+  await again.close();
 });
 
 test('a ledger file of the older layout (indexes over JSON expressions) is brought up to date when opened', async () => {

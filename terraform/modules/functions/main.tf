@@ -82,6 +82,9 @@ locals {
 
   # Composite Firestore indexes the ledger's queries need (shared/ledger/runLedger.ts, LEDGER_INDEXES).
   firestore_indexes = { for i in local.manifest.firestoreIndexes : "${i.collection}/${join(",", [for f in i.fields : f.field])}" => i }
+
+  # Fields whose time lets a document go (shared/ledger/runLedger.ts, LEDGER_EXPIRY).
+  firestore_ttls = { for t in local.manifest.firestoreTtls : "${t.collection}/${t.field}" => t }
 }
 
 # --- Source: one archive for every stage -----------------------------------
@@ -243,6 +246,22 @@ resource "google_firestore_index" "main" {
       order      = fields.value.direction == "desc" ? "DESCENDING" : "ASCENDING"
     }
   }
+}
+
+# A TTL policy per expiring collection: Firestore deletes a document some time
+# (typically within a day) after the Timestamp in its field. The field is only
+# ever compared with the clock, so it keeps no single-field index (an index on
+# an ever-increasing time would be a write hotspot).
+resource "google_firestore_field" "ttl" {
+  for_each = local.firestore_ttls
+
+  project    = var.project_id
+  database   = var.create_firestore_database ? google_firestore_database.main[0].name : "(default)"
+  collection = each.value.collection
+  field      = each.value.field
+
+  ttl_config {}
+  index_config {}
 }
 
 # --- Functions -------------------------------------------------------------
