@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CloudBuildNotification } from '../../contracts/cloudBuild.js';
@@ -41,6 +41,12 @@ export const LOCAL_PROJECT_ID = 'baton-local';
 
 const JOB_SCRIPT = fileURLToPath(new URL('./localBuildJobMain.js', import.meta.url));
 
+/**
+ * A job writes WORKING within a second of being launched. A build still without that this long
+ * after its job file was written was never launched: its starter died in between.
+ */
+const NEVER_LAUNCHED_AFTER_MS = 20_000;
+
 export class LocalBuilder implements Builder {
   /** Builds being watched, with the last status announced. */
   private readonly watched = new Map<string, string>();
@@ -78,19 +84,17 @@ export class LocalBuilder implements Builder {
     const job: LocalJob = { request, build, workDir: this.settings.workDir, timeoutSeconds: request.timeoutSeconds ?? this.settings.timeoutSeconds ?? 600, buildah: this.settings.buildah ?? 'buildah' };
     await writeJsonFile(dir, 'job.json', job);
     await writeState(dir, build);
-    const child = spawn(process.execPath, ['--no-warnings', JOB_SCRIPT, dir], { detached: true, stdio: 'ignore' });
-    child.on('error', (error) => this.settings.log.error('failed to start a local build job', { buildId, error }));
-    child.unref();
-    this.watch(buildId);
+    this.launch(buildId, dir);
     return { buildId, logUrl };
   }
 
   async get(buildId: string): Promise<CloudBuildNotification | undefined> {
     const dir = this.dir(buildId);
-    const state = await readState(dir);
+    const state = (await readState(dir)) ?? (await this.relaunchIfNeverLaunched(buildId, dir));
     if (!state) return undefined;
     if (isTerminal(state.status)) return state;
     const pid = (state as { pid?: number }).pid;
+    if (state.status === 'QUEUED' && !pid) return (await this.relaunchIfNeverLaunched(buildId, dir)) ?? state;
     if (state.status === 'WORKING' && pid && !alive(pid)) {
       // The job died with its build half done (a reboot, an OOM kill): it will never report.
       const failed: CloudBuildNotification = { ...state, status: 'INTERNAL_ERROR', statusDetail: 'the local build process ended without a result', finishTime: new Date().toISOString() };
@@ -117,6 +121,32 @@ export class LocalBuilder implements Builder {
       }
     }
     return undefined;
+  }
+
+  /** Starts a build's detached job and watches the states it writes. */
+  private launch(buildId: string, dir: string): void {
+    const child = spawn(process.execPath, ['--no-warnings', JOB_SCRIPT, dir], { detached: true, stdio: 'ignore' });
+    child.on('error', (error) => this.settings.log.error('failed to start a local build job', { buildId, error }));
+    child.unref();
+    this.watch(buildId);
+  }
+
+  /**
+   * A build whose starter died between writing its job file and launching its job (only a
+   * half-written state file left, or QUEUED with no job's pid) would wait for ever: Cloud Build
+   * would have run it, so it is launched now. The job file is written again first, which starts
+   * the wait over for the job just launched.
+   */
+  private async relaunchIfNeverLaunched(buildId: string, dir: string): Promise<CloudBuildNotification | undefined> {
+    const jobFile = join(dir, 'job.json');
+    const written = await stat(jobFile).catch(() => undefined);
+    if (!written || Date.now() - written.mtimeMs < NEVER_LAUNCHED_AFTER_MS) return undefined;
+    const job = JSON.parse(await readFile(jobFile, 'utf8')) as LocalJob;
+    await writeJsonFile(dir, 'job.json', job);
+    await writeState(dir, job.build);
+    this.settings.log.warn('launched a local build whose job never started (its starter died first)', { buildId, runId: job.request.runId, service: job.request.service });
+    this.launch(buildId, dir);
+    return job.build;
   }
 
   /** Resolves once every watched build has announced its terminal state (tests, shutdown). */
