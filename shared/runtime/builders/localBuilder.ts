@@ -90,11 +90,12 @@ export class LocalBuilder implements Builder {
 
   async get(buildId: string): Promise<CloudBuildNotification | undefined> {
     const dir = this.dir(buildId);
-    const state = (await readState(dir)) ?? (await this.relaunchIfNeverLaunched(buildId, dir));
+    const onDisk = await readState(dir);
+    // No state, or QUEUED with no job's pid: perhaps a job its starter never launched.
+    const state = !onDisk || (onDisk.status === 'QUEUED' && !pidOf(onDisk)) ? ((await this.relaunchIfNeverLaunched(buildId, dir)) ?? onDisk) : onDisk;
     if (!state) return undefined;
     if (isTerminal(state.status)) return state;
-    const pid = (state as { pid?: number }).pid;
-    if (state.status === 'QUEUED' && !pid) return (await this.relaunchIfNeverLaunched(buildId, dir)) ?? state;
+    const pid = pidOf(state);
     if (state.status === 'WORKING' && pid && !alive(pid)) {
       // The job died with its build half done (a reboot, an OOM kill): it will never report.
       const failed: CloudBuildNotification = { ...state, status: 'INTERNAL_ERROR', statusDetail: 'the local build process ended without a result', finishTime: new Date().toISOString() };
@@ -198,6 +199,9 @@ export class LocalBuilder implements Builder {
     }
   }
 }
+
+/** The pid of the job that wrote the state (WORKING and after). */
+const pidOf = (state: CloudBuildNotification) => (state as { pid?: number }).pid;
 
 function alive(pid: number): boolean {
   try {
