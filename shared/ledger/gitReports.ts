@@ -1,5 +1,6 @@
 import type { Doc, DocStore } from './docStore.js';
 import { docId } from './docStore.js';
+import { expireAtFrom } from './expiry.js';
 
 /**
  * What the gitStatus stage keeps to report each stage transition to the git host once and never
@@ -12,7 +13,7 @@ import { docId } from './docStore.js';
  * Apart from the run's document and from `claims/`, so that a git host's pace never contends with
  * the run's own writes. Its shape is gitStatus's `ReportLedger`.
  *
- * Every document carries `expireAt`, `REPORT_LIFETIME_DAYS` after its last write (LEDGER_EXPIRY),
+ * Every document carries `expireAt`, `LEDGER_LIFETIME_DAYS` after its last write (LEDGER_EXPIRY),
  * so the collection does not grow with every run for ever: a run's reports matter while the run
  * goes on and its events may be redelivered, and an environment's current deployment moves its
  * own time on with every deploy. One idle for longer is simply reported afresh.
@@ -23,7 +24,7 @@ export class GitReports {
   /** True for the one caller that takes `key` first (a create-if-absent write). */
   claim(key: string): Promise<boolean> {
     const at = new Date();
-    return this.store.create(path(key), { key, claimed: true, at: at.toISOString(), expireAt: expiry(at) });
+    return this.store.create(path(key), { key, claimed: true, at: at.toISOString(), expireAt: expireAtFrom(at) });
   }
 
   release(key: string): Promise<void> {
@@ -34,15 +35,10 @@ export class GitReports {
   async update<T extends Record<string, unknown>>(key: string, next: (current: T | undefined) => T | undefined): Promise<{ value: T | undefined; changed: boolean }> {
     const { doc, changed } = await this.store.update<Doc>(path(key), (current) => {
       const value = next(current?.value as T | undefined);
-      return value === undefined ? undefined : { key, value, expireAt: expiry(new Date()) };
+      return value === undefined ? undefined : { key, value, expireAt: expireAtFrom(new Date()) };
     });
     return { value: doc?.value as T | undefined, changed };
   }
 }
 
 const path = (key: string) => `git-reports/${docId(key)}`;
-
-/** How long a report outlives its last write. */
-export const REPORT_LIFETIME_DAYS = 30;
-
-const expiry = (at: Date) => new Date(at.getTime() + REPORT_LIFETIME_DAYS * 86_400_000).toISOString();

@@ -1,6 +1,7 @@
 import { IMPLICIT_ENVIRONMENT } from '../contracts/index.js';
-import type { Doc, DocExpiry, DocIndex, DocStore } from './docStore.js';
+import type { Doc, DocIndex, DocStore } from './docStore.js';
 import { docId } from './docStore.js';
+import { expireAtFrom } from './expiry.js';
 import { ApprovalRecords } from './approvals.js';
 import { EnvironmentRecords } from './environments.js';
 import { BuildRecords } from './builds.js';
@@ -9,6 +10,7 @@ import type { NewRun, RunRecord, RunStatus, StagePlan, StageUpdate } from './run
 import { RUN_FINISHED_KEY, applyStageUpdate, newRunRecord } from './runRecord.js';
 
 export * from './runRecord.js';
+export { LEDGER_EXPIRY } from './expiry.js';
 
 /**
  * The queries the ledger runs, and so the indexes they need: the newest runs (all, or one
@@ -17,9 +19,6 @@ export * from './runRecord.js';
  * Firestore makes single-field indexes itself; the composite one is declared in Terraform
  * (`google_firestore_index`, cross-checked by `test/terraform`).
  */
-/** What the ledger lets go of by itself: gitStatus's claims and records, once their runs are long over (see GitReports). */
-export const LEDGER_EXPIRY: readonly DocExpiry[] = [{ collection: 'git-reports', field: 'expireAt' }];
-
 export const LEDGER_INDEXES: readonly DocIndex[] = [
   { collection: 'runs', fields: [{ field: 'createdAt', direction: 'desc' }] },
   { collection: 'runs', fields: [{ field: 'pipeline', direction: 'asc' }, { field: 'createdAt', direction: 'desc' }] },
@@ -119,9 +118,13 @@ export class RunLedger {
     return (await this.updateRun(runId, (run) => applyStageUpdate(run, stage, update, plan))).run;
   }
 
-  /** A once-only marker: true for the single caller that claims `key` first (keys: `claimKeys.ts`). */
+  /**
+   * A once-only marker: true for the single caller that claims `key` first (keys: `claimKeys.ts`).
+   * It expires `LEDGER_LIFETIME_DAYS` on (LEDGER_EXPIRY), long after its run has ended.
+   */
   claim(key: string, value: Doc = {}): Promise<boolean> {
-    return this.#store.create(claimPath(key), { key, ...value, at: new Date().toISOString() });
+    const at = new Date();
+    return this.#store.create(claimPath(key), { key, ...value, at: at.toISOString(), expireAt: expireAtFrom(at) });
   }
 
   getClaim<T extends Doc>(key: string): Promise<T | undefined> {

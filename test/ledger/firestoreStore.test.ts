@@ -17,12 +17,13 @@ test('an expiring document keeps its time as a Timestamp in Firestore, and the l
     await store.create('git-reports/claim', { key: 'claim', expireAt });
     await store.set('git-reports/record', { key: 'record', expireAt });
     await store.update('git-reports/record', (current) => ({ ...current!, value: { rank: 2 } }));
+    await store.create('claims/build', { key: 'build', expireAt });
     await store.create('runs/r-1', { runId: 'r-1', expireAt });
-    for (const id of ['claim', 'record']) {
-      const stored = (await raw.doc(`git-reports/${id}`).get()).get('expireAt') as unknown;
+    for (const path of ['git-reports/claim', 'git-reports/record', 'claims/build']) {
+      const stored = (await raw.doc(path).get()).get('expireAt') as unknown;
       expect(stored).toBeInstanceOf(Timestamp);
       expect((stored as Timestamp).toDate().toISOString()).toBe(expireAt);
-      expect(await store.get(`git-reports/${id}`)).toMatchObject({ key: id, expireAt });
+      expect(await store.get(path)).toMatchObject({ key: path.split('/')[1], expireAt });
     }
     expect(await store.query('git-reports', { limit: 10 })).toEqual(expect.arrayContaining([expect.objectContaining({ key: 'record', expireAt, value: { rank: 2 } })]));
     // A collection LEDGER_EXPIRY does not name keeps its fields as written.

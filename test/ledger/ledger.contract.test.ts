@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Doc, DocStore } from '../../shared/ledger/docStore.js';
 import { docId } from '../../shared/ledger/docStore.js';
-import { REPORT_LIFETIME_DAYS } from '../../shared/ledger/gitReports.js';
+import { LEDGER_LIFETIME_DAYS } from '../../shared/ledger/expiry.js';
 import { FirestoreDocStore } from '../../shared/ledger/firestoreDocStore.js';
 import { LEDGER_INDEXES, RunLedger, addToOutbox, markHandled } from '../../shared/ledger/runLedger.js';
 import type { NewRun, StagePlan } from '../../shared/ledger/runLedger.js';
@@ -61,6 +61,10 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
     expect(await ledger.getClaim('build:run-1:frontend')).toMatchObject({ buildId: 'b-1' });
     await ledger.releaseClaim('build:run-1:frontend');
     expect(await ledger.claim('build:run-1:frontend')).toBe(true);
+    // A claim says when it may go (LEDGER_EXPIRY): LEDGER_LIFETIME_DAYS after it was taken.
+    const inDays = (Date.parse(String((await store.get(`claims/${docId('build:run-1:frontend')}`))?.expireAt)) - Date.now()) / 86_400_000;
+    expect(inDays).toBeGreaterThan(LEDGER_LIFETIME_DAYS - 1);
+    expect(inDays).toBeLessThanOrEqual(LEDGER_LIFETIME_DAYS);
   });
 
   test('a run is created once per run id, even when redeliveries race; the others get the existing run', async () => {
@@ -124,11 +128,11 @@ describe.each(Object.keys(stores))('%s ledger', (name) => {
     expect((await reports.update<{ rank: number; sends: number }>(key, () => undefined)).value).toEqual({ rank: 1, sends: 6 });
     expect(await reports.update(key, () => undefined)).toMatchObject({ changed: false });
     expect((await reports.update('git-report:status:r-1:baton/none', () => undefined)).value).toBeUndefined();
-    // Claims and records alike say when they may go: REPORT_LIFETIME_DAYS after their last write.
+    // Claims and records alike say when they may go: LEDGER_LIFETIME_DAYS after their last write.
     const inDays = (doc: Doc | undefined) => (Date.parse(String(doc?.expireAt)) - Date.now()) / 86_400_000;
     for (const stored of [await store.get(`git-reports/${docId('git-status:r-1:baton/build:success')}`), await store.get(`git-reports/${docId(key)}`)]) {
-      expect(inDays(stored)).toBeGreaterThan(REPORT_LIFETIME_DAYS - 1);
-      expect(inDays(stored)).toBeLessThanOrEqual(REPORT_LIFETIME_DAYS);
+      expect(inDays(stored)).toBeGreaterThan(LEDGER_LIFETIME_DAYS - 1);
+      expect(inDays(stored)).toBeLessThanOrEqual(LEDGER_LIFETIME_DAYS);
     }
   });
 
