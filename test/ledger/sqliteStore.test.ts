@@ -56,6 +56,46 @@ test('a process that asks for a write and returns stays alive until it is commit
   await store.close();
 });
 
+test('a writer thread that dies with a batch out fails that batch, and the next write starts another thread', async () => {
+  // The store starts its threads through this module's Worker: a subclass records them, so the
+  // test can kill the writer the way an out-of-memory or native crash of that thread would.
+  const threads = require('node:worker_threads') as typeof import('node:worker_threads');
+  const RealWorker = threads.Worker;
+  const writers: InstanceType<typeof RealWorker>[] = [];
+  threads.Worker = class extends RealWorker {
+    constructor(...args: ConstructorParameters<typeof RealWorker>) {
+      super(...args);
+      if ((args[1]?.workerData as { role?: string } | undefined)?.role === 'writer') writers.push(this);
+    }
+  };
+  const file = join(tempDir(), 'ledger.sqlite');
+  const lock = new DatabaseSync(file);
+  let store: SqliteDocStore | undefined;
+  try {
+    store = new SqliteDocStore(file, LEDGER_INDEXES);
+    expect(await store.create('things/first', { n: 1 })).toBe(true);
+    expect(writers).toHaveLength(1);
+    // Another connection holds the write lock, so the batch is out on the thread, not committed.
+    lock.exec('BEGIN IMMEDIATE');
+    const lost = store.create('things/lost', { n: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = writers[0]!.terminate();
+    lock.exec('ROLLBACK');
+    await exited;
+    await expect(lost).rejects.toThrow(/writer thread exited/);
+    // Nothing of the failed batch landed; a retry of it and later writes go to a new thread.
+    expect(await store.get('things/lost')).toBeUndefined();
+    expect(await store.create('things/lost', { n: 2 })).toBe(true);
+    expect(await store.create('things/after', { n: 3 })).toBe(true);
+    expect(writers).toHaveLength(2);
+    expect(await store.get('things/lost')).toEqual({ n: 2 });
+  } finally {
+    threads.Worker = RealWorker;
+    lock.close();
+    await store?.close();
+  }
+});
+
 test('documents past their expiry are gone when the file is next opened; the others stay', async () => {
   const file = join(tempDir(), 'ledger.sqlite');
   const first = new SqliteDocStore(file, LEDGER_INDEXES, LEDGER_EXPIRY);
