@@ -1,4 +1,4 @@
-import { ENV_VARS, isSecretEnv } from '../shared/config/envVars.js';
+import { ENV_VARS, UNSET_SECRET_VALUE, isSecretEnv } from '../shared/config/envVars.js';
 import type { DocExpiry, DocIndex } from '../shared/ledger/docStore.js';
 import { LEDGER_EXPIRY, LEDGER_INDEXES } from '../shared/ledger/runLedger.js';
 import type { AnyStage } from '../shared/stage/declaration.js';
@@ -52,6 +52,8 @@ export type StagesJson = {
   firestoreIndexes: DocIndex[];
   /** The fields whose time lets a document go: a Firestore TTL policy each. */
   firestoreTtls: DocExpiry[];
+  /** What a secret listed in Terraform's `unused_secrets` holds, which baton reads as not set. */
+  unsetSecretValue: string;
 };
 
 /** Every stage reads these: the project (clients) and the pipeline config. */
@@ -92,6 +94,7 @@ export function stagesJson(stages: readonly AnyStage[] = STAGES): StagesJson {
     stages: Object.fromEntries(stages.map((stage) => [stage.name, stageJson(stage)])),
     firestoreIndexes: LEDGER_INDEXES.filter((index) => index.fields.length > 1),
     firestoreTtls: LEDGER_EXPIRY.map((expiry) => ({ ...expiry })),
+    unsetSecretValue: UNSET_SECRET_VALUE,
   };
 }
 

@@ -43,3 +43,20 @@ export type SecretEnvName = Extract<Catalog, { secret: true }>['name'];
 export function isSecretEnv(name: string): boolean {
   return ENV_VARS.some((spec) => spec.name === name && spec.secret);
 }
+
+/**
+ * The value of a secret that is deliberately not used. A function cannot start without a version
+ * of every secret it mounts, so Terraform gives each secret listed in `unused_secrets` a first
+ * version holding this (from stages.json), and baton reads it as not set: an unused GitLab token
+ * refuses every GitLab webhook as unconfigured, instead of being a placeholder anyone could guess.
+ */
+export const UNSET_SECRET_VALUE = 'baton:unset';
+
+/** The environment with every secret that holds `UNSET_SECRET_VALUE` taken out. */
+export function withoutUnsetSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const unset = ENV_VARS.filter((spec) => spec.secret && env[spec.name] === UNSET_SECRET_VALUE);
+  if (!unset.length) return env;
+  const cleaned = { ...env };
+  for (const { name } of unset) delete cleaned[name];
+  return cleaned;
+}

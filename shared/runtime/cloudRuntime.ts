@@ -8,7 +8,7 @@ import type { Builder } from './builders/builder.js';
 import { cloudBuilders } from './builders/cloudBuilders.js';
 import { createLogger } from '../log/logger.js';
 import { registerSecrets } from '../log/redact.js';
-import { ENV_VARS } from '../config/envVars.js';
+import { ENV_VARS, withoutUnsetSecrets } from '../config/envVars.js';
 import type { Runtime } from './runtime.js';
 import { serviceCache } from './runtime.js';
 
@@ -19,9 +19,11 @@ export function registerEnvSecrets(env: NodeJS.ProcessEnv): void {
 
 /**
  * The deployed runtime: Pub/Sub, Firestore and the service account's credentials. Everything
- * is created on first use, so each function target loads only the SDKs it touches.
+ * is created on first use, so each function target loads only the SDKs it touches. A secret
+ * Terraform left at its unset value (`unused_secrets`) is not in its `env`.
  */
-export function cloudRuntime(env: NodeJS.ProcessEnv = process.env): Runtime {
+export function cloudRuntime(processEnv: NodeJS.ProcessEnv = process.env): Runtime {
+  const env = withoutUnsetSecrets(processEnv);
   registerEnvSecrets(env);
   const service = serviceCache();
   const emulated = Boolean(env.PUBSUB_EMULATOR_HOST || env.FIRESTORE_EMULATOR_HOST);

@@ -113,6 +113,7 @@ module "functions" {
   repositories            = module.artifact_registry.repository_ids
   vpc_connector           = module.network.serverless_connector_id
   firestore_location      = var.firestore_location
+  unused_secrets          = var.unused_secrets
 
   depends_on = [google_project_service.main]
 }

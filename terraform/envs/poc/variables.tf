@@ -114,3 +114,9 @@ variable "environments" {
     { name = "prod", application = "online-boutique-prod", namespace = "boutique-prod", values_file = "values-prod.yaml" },
   ]
 }
+
+variable "unused_secrets" {
+  description = "Secrets you do not use (say GITLAB_WEBHOOK_TOKEN), by variable name: each gets a version that baton reads as not set (modules/functions)."
+  type        = list(string)
+  default     = []
+}

@@ -196,7 +196,8 @@ resource "google_artifact_registry_repository_iam_member" "stage" {
 
 # --- Secrets ---------------------------------------------------------------
 # Terraform creates the secrets, never their values (state would hold them):
-# add versions with `gcloud secrets versions add` (see the README).
+# add versions with `gcloud secrets versions add` (see the README), except the
+# unset one of each secret in var.unused_secrets.
 
 resource "google_secret_manager_secret" "main" {
   for_each = local.secret_ids
@@ -206,6 +207,26 @@ resource "google_secret_manager_secret" "main" {
 
   replication {
     auto {}
+  }
+}
+
+# A function cannot start without a version of every secret it mounts. Each
+# secret listed in var.unused_secrets gets a first version holding the
+# manifest's unsetSecretValue, which baton reads as not set (an unused GitLab
+# token refuses every GitLab webhook rather than being a guessable
+# placeholder). That constant is the only secret data Terraform ever holds.
+resource "google_secret_manager_secret_version" "unset" {
+  for_each = toset(var.unused_secrets)
+
+  # try: a name no stage mounts fails the precondition below, with its message.
+  secret      = try(google_secret_manager_secret.main[each.key].id, "")
+  secret_data = local.manifest.unsetSecretValue
+
+  lifecycle {
+    precondition {
+      condition     = contains(keys(local.secret_ids), each.key)
+      error_message = "unused_secrets: ${each.key} is not a secret any stage mounts."
+    }
   }
 }
 
@@ -352,6 +373,7 @@ resource "google_cloudfunctions2_function" "main" {
   # A revision that cannot read its secrets fails to start.
   depends_on = [
     google_secret_manager_secret_iam_member.main,
+    google_secret_manager_secret_version.unset,
     google_project_iam_member.build,
     google_storage_bucket_iam_member.build_source,
   ]

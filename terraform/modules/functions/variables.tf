@@ -132,6 +132,17 @@ variable "run_url" {
   default     = ""
 }
 
+variable "unused_secrets" {
+  description = "Secrets no stage of yours uses, by variable name (say [\"GITLAB_WEBHOOK_TOKEN\", \"JENKINS_TRIGGER_TOKEN\"]). Each gets a first version that baton reads as not set, so the functions mounting it can start. Never list a secret that holds a real value: its newest version would become the unset one."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = !contains(var.unused_secrets, "BATON_CONFIG")
+    error_message = "unused_secrets: BATON_CONFIG is the pipeline config every stage reads; it cannot be unused."
+  }
+}
+
 variable "available_memory" {
   description = "Memory of each function instance."
   type        = string
