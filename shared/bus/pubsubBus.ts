@@ -17,6 +17,9 @@ export type PubSubBusOptions = {
  * The Pub/Sub bus. `@google-cloud/pubsub` is loaded on first use, so a target that never
  * touches Pub/Sub pays nothing for it at cold start. One client per process, reused.
  */
+/** How long a removed subscription's last lease call gets before the subscription is deleted. */
+const SETTLE_BEFORE_DELETE_MS = 100;
+
 export class PubSubBus implements Bus {
   private client?: Promise<PubSub>;
   private readonly topics = new Map<string, Promise<Topic>>();
@@ -93,7 +96,14 @@ export class PubSubBus implements Bus {
         subscription.removeAllListeners('message');
         await Promise.allSettled([...inFlight]);
         await subscription.close();
-        if (remove) await subscription.delete().catch(() => undefined);
+        if (remove) {
+          // close() does not wait for the lease the client takes on a message that arrived as its
+          // stream closed (a modifyAckDeadline already sent): deleting at once fails that call with
+          // NOT_FOUND after close has returned. Harmless, but under jest it lands after the test
+          // file's teardown, so give it a moment to come back first.
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_BEFORE_DELETE_MS));
+          await subscription.delete().catch(() => undefined);
+        }
       },
     };
     this.open.add(handle);

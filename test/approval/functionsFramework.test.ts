@@ -55,6 +55,10 @@ afterAll(async () => {
   await watch?.close({ remove: true });
   await bus.close();
   await ledger.close();
+  // The targets' own runtime: its clients' calls must not outlive the test environment.
+  const { defaultCloudRuntime } = await import('../../shared/runtime/cloudRuntime.js');
+  await defaultCloudRuntime().bus().close();
+  await defaultCloudRuntime().ledger().close();
   await fake?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Subscription } from '../../shared/bus/bus.js';
 import { InProcessBus } from '../../shared/bus/inProcessBus.js';
+import { LocalBuilder } from '../../shared/runtime/builders/localBuilder.js';
 import { decodeEvent } from '../../shared/bus/events.js';
 import type { EventInput, EventOf, TopicName } from '../../shared/contracts/index.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
@@ -139,6 +140,10 @@ ${options.pipelineExtra ?? ''}`;
       if (bus instanceof InProcessBus) await bus.idle();
     },
     async close() {
+      // A build still announcing its states publishes on the bus: let it finish before the bus
+      // closes (a publish after close would open a new client that outlives the test).
+      const builder = runtime.builder(runtime.config().pipelines[0]!);
+      if (builder instanceof LocalBuilder) await Promise.race([builder.idle(), new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
       await Promise.all(subscriptions.map((subscription) => subscription.close({ remove: true })));
       await bus.close();
       await runtime.ledger().close();
