@@ -13,13 +13,13 @@ export type PubSubBusOptions = {
   autoCreate?: boolean;
 };
 
+/** How long a removed subscription's last lease call gets before the subscription is deleted. */
+const SETTLE_BEFORE_DELETE_MS = 100;
+
 /**
  * The Pub/Sub bus. `@google-cloud/pubsub` is loaded on first use, so a target that never
  * touches Pub/Sub pays nothing for it at cold start. One client per process, reused.
  */
-/** How long a removed subscription's last lease call gets before the subscription is deleted. */
-const SETTLE_BEFORE_DELETE_MS = 100;
-
 export class PubSubBus implements Bus {
   private client?: Promise<PubSub>;
   private readonly topics = new Map<string, Promise<Topic>>();

@@ -133,7 +133,7 @@ variable "run_url" {
 }
 
 variable "unused_secrets" {
-  description = "Secrets no stage of yours uses, by variable name (say [\"GITLAB_WEBHOOK_TOKEN\", \"JENKINS_TRIGGER_TOKEN\"]). Each gets a first version that baton reads as not set, so the functions mounting it can start. Never list a secret that holds a real value: its newest version would become the unset one."
+  description = "Secrets no stage of yours uses, by variable name (say GITLAB_WEBHOOK_TOKEN and JENKINS_TRIGGER_TOKEN). Each gets a first version that baton reads as not set, so the functions mounting it can start. Never list a secret that holds a real value: its newest version would become the unset one."
   type        = list(string)
   default     = []
 
