@@ -43,8 +43,11 @@ export type CrashStack = {
   /** How each process ended, in order (`SIGKILL` for a crash). */
   exits: Array<NodeJS.Signals | number | null>;
   start(crashAt?: CrashPoint): Promise<void>;
-  /** Pushes a change to a service (default frontend) and delivers its webhook; resolves with the run id (the POST may die with the process). */
-  push(round: number, service?: string): Promise<{ runId: string; after: string }>;
+  /**
+   * Pushes a change to a service (default frontend) and delivers its webhook; resolves with the
+   * run id, and the webhook's HTTP status when it was answered (the POST may die with the process).
+   */
+  push(round: number, service?: string): Promise<{ runId: string; after: string; status?: number }>;
   /** Drives runs to their end: approves when one waits, restarts the stack when it died. */
   finish(runIds: string[], timeoutMs?: number): Promise<RunRecord[]>;
   /** Approves a run waiting for it (in an environment), through `baton dev`'s loopback route (the process may die answering). */
@@ -132,12 +135,13 @@ export async function startCrashStack(kind: Kind, options: CrashStackOptions = {
     }
   }
 
-  async function push(round: number, service = 'frontend'): Promise<{ runId: string; after: string }> {
+  async function push(round: number, service = 'frontend'): Promise<{ runId: string; after: string; status?: number }> {
     const { before, after } = await pushChange(ws, service, round);
     const body = JSON.stringify(githubPushPayload({ repository: DEMO_REPOSITORY, cloneUrl: `file://${ws.source}`, ref: 'refs/heads/main', before, after, commits: await pushedCommits(ws.source, before, after), pusher: { name: 'dana' } }));
     const deliveryId = randomUUID();
-    await fetch(`${url}/webhookIntake`, { method: 'POST', headers: githubHeaders(SECRET, body, 'push', deliveryId), body }).catch(() => undefined);
-    return { runId: runIdFor('boutique', after, 'github', deliveryId), after };
+    // No answer when the process dies first (a crash at intake:after-ledger-write): the run is then the reconciler's to repair.
+    const response = await fetch(`${url}/webhookIntake`, { method: 'POST', headers: githubHeaders(SECRET, body, 'push', deliveryId), body }).catch(() => undefined);
+    return { runId: runIdFor('boutique', after, 'github', deliveryId), after, ...(response ? { status: response.status } : {}) };
   }
 
   async function finish(runIds: string[], timeoutMs = 120_000): Promise<RunRecord[]> {
