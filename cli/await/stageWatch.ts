@@ -1,6 +1,7 @@
 import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
 import { isTerminal } from '../../shared/contracts/index.js';
 import type { BuildFinished, BuildStatus, EventOf } from '../../shared/contracts/index.js';
+import { isRunEnding } from '../../shared/ledger/runRecord.js';
 import type { RunRecord, ServiceBuild, StageRecord } from '../../shared/ledger/runLedger.js';
 import { AWAIT_STAGES, eventOutcome, ledgerOutcome } from './stages.js';
 import type { AwaitStage, StageOutcome, StageTopic } from './stages.js';
@@ -17,8 +18,6 @@ export type StageEnd = {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
-
-const RUN_ENDING = new Set(['failed', 'rejected', 'expired', 'superseded', 'rolled-back']);
 
 /**
  * Decides when one stage of one run has ended, from the two places that can say so: the stage's
@@ -75,14 +74,14 @@ export class StageWatch {
     if (this.stage === 'build') {
       const end = this.service !== undefined ? this.serviceBuildFromLedger(run) : this.allBuildsFromLedger(run);
       if (end) return end;
-    } else if (record && !(record.status === 'skipped' && RUN_ENDING.has(run.status))) {
+    } else if (record && !(record.status === 'skipped' && isRunEnding(run.status))) {
       // (A stage skipped because the run ended before it is told below, with where it ended.)
-      const outcome = ledgerOutcome(this.stage, record.status, RUN_ENDING.has(run.status));
+      const outcome = ledgerOutcome(this.stage, record.status, isRunEnding(run.status));
       if (outcome) return { outcome, source: 'ledger', summary: `${this.ledgerStage} ${record.status}${record.detail ? `: ${record.detail}` : ''}` };
     }
     // A run that ended earlier will never reach this stage: fail now rather than at the timeout.
-    if (RUN_ENDING.has(run.status) && !this.siblingBuildFailed(run)) {
-      const where = Object.entries(run.stages).find(([, stage]) => stage && RUN_ENDING.has(stage.status));
+    if (isRunEnding(run.status) && !this.siblingBuildFailed(run)) {
+      const where = Object.entries(run.stages).find(([, stage]) => stage && isRunEnding(stage.status));
       const because = where ? ` at ${where[0]}${where[1]!.detail ? `: ${where[1]!.detail}` : ''}` : '';
       return { outcome: 'failed', source: 'ledger', summary: `run ${run.runId} ended ${run.status}${because} before ${this.ledgerStage} finished` };
     }

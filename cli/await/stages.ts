@@ -63,6 +63,7 @@ export function ledgerOutcome(stage: AwaitStage, status: StageStatus, runEnded =
     case 'expired':
     case 'superseded':
     case 'rolled-back':
+    case 'canceled':
       return 'failed';
     default:
       return undefined;

@@ -26,7 +26,8 @@ export type DecideCommandOptions = {
   environment?: string;
   action: 'approve' | 'reject';
   as?: string;
-  via?: 'cli' | 'jenkins';
+  /** cli or jenkins; anything else is refused. */
+  via?: string;
   reason?: string;
   json?: boolean;
 };
@@ -42,6 +43,18 @@ export function defaultVia(env: NodeJS.ProcessEnv): 'cli' | 'jenkins' {
 export function defaultIdentity(via: 'cli' | 'jenkins', env: NodeJS.ProcessEnv): string | undefined {
   if (via === 'jenkins') return env.BUILD_USER_ID || env.BATON_DECIDER || undefined;
   return env.BATON_DECIDER || userInfo().username || undefined;
+}
+
+/**
+ * Who is acting, from `--as` and `--via`: the channel, and the name without its prefix
+ * (`--as alice` = `--as cli:alice`; the approvers list says `cli:alice`).
+ */
+export function actorFrom(who: { as?: string; via?: string }, env: NodeJS.ProcessEnv, doing: string): { id: string; via: 'cli' | 'jenkins' } {
+  if (who.via !== undefined && who.via !== 'cli' && who.via !== 'jenkins') throw new Error(`--via must be cli or jenkins, not ${who.via}`);
+  const via = who.via ?? defaultVia(env);
+  const id = (who.as ?? defaultIdentity(via, env))?.replace(new RegExp(`^${via}:`), '');
+  if (!id) throw new Error(`failed to ${doing}: no identity; pass --as <${via === 'jenkins' ? 'jenkins user id' : 'name'}>`);
+  return { id, via };
 }
 
 export async function closeRuntime(runtime: Runtime): Promise<void> {
@@ -69,10 +82,7 @@ async function decidingStage(runtime: Runtime, name: 'approvalCallback' | 'appro
 
 /** Decides once and reports; resolves with the exit code. */
 export async function runDecision(options: DecideCommandOptions, env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout): Promise<number> {
-  const via = options.via ?? defaultVia(env);
-  // `--as alice` and `--as cli:alice` name the same decider: the approvers list says `cli:alice`.
-  const id = (options.as ?? defaultIdentity(via, env))?.replace(new RegExp(`^${via}:`), '');
-  if (!id) throw new Error(`failed to ${options.action}: no decider identity; pass --as <${via === 'jenkins' ? 'jenkins user id' : 'name'}>`);
+  const { id, via } = actorFrom(options, env, options.action);
   const body: LocalDecideBody = { runId: options.runId, ...(options.environment ? { environment: options.environment } : {}), action: options.action, decider: { id, name: id, via }, ...(options.reason ? { reason: options.reason } : {}) };
   const runtime = cliRuntime(env);
   let outcome: DecisionOutcome;
@@ -122,8 +132,7 @@ export function register(program: Command): void {
       .option('--env <environment>', 'the environment the approval is for (a pipeline with environments)')
       .option('--json', 'print the outcome as JSON')
       .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; env?: string; json?: boolean }) => {
-        if (opts.via !== undefined && opts.via !== 'cli' && opts.via !== 'jenkins') throw new Error(`--via must be cli or jenkins, not ${opts.via}`);
-        process.exitCode = await runDecision({ runId, ...(opts.env ? { environment: opts.env } : {}), action, as: opts.as, via: opts.via as 'cli' | 'jenkins' | undefined, reason: opts.reason, json: opts.json });
+        process.exitCode = await runDecision({ runId, ...(opts.env ? { environment: opts.env } : {}), action, as: opts.as, via: opts.via, reason: opts.reason, json: opts.json });
       });
   }
   program

@@ -14,7 +14,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
  * `baton await <runId> --stage <stage>`: what each Jenkins stage runs. Exit codes: 0 the stage
- * succeeded, 1 it failed (or was rejected, expired, superseded), 2 timed out, 3 usage or setup
+ * succeeded, 1 it failed (or was rejected, expired, superseded, canceled), 2 timed out, 3 usage or setup
  * error (nothing was awaited); 130/143 when interrupted by SIGINT/SIGTERM.
  */
 export function register(program: Command): void {

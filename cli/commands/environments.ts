@@ -5,7 +5,7 @@ import { environmentsOf } from '../../domain/environments/config.js';
 import type { EnvironmentOperation, OperationResult } from '../../domain/environments/operations.js';
 import { LOCAL_ENVIRONMENT_PATH } from '../../domain/approval/localRoutes.js';
 import { cliRuntime } from '../cliRuntime.js';
-import { EXIT_REFUSED, closeRuntime, defaultIdentity, defaultVia, postLocal } from './approve.js';
+import { EXIT_REFUSED, actorFrom, closeRuntime, postLocal } from './approve.js';
 
 /**
  * Environments from the command line (issue #15):
@@ -23,10 +23,7 @@ type Output = { write(text: string): unknown };
 type Who = { as?: string; via?: string };
 
 export async function runOperation(build: (decider: EnvironmentOperation['decider']) => EnvironmentOperation, who: Who, options: { json?: boolean }, env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout): Promise<number> {
-  if (who.via !== undefined && who.via !== 'cli' && who.via !== 'jenkins') throw new Error(`--via must be cli or jenkins, not ${who.via}`);
-  const via = (who.via as 'cli' | 'jenkins' | undefined) ?? defaultVia(env);
-  const id = (who.as ?? defaultIdentity(via, env))?.replace(new RegExp(`^${via}:`), '');
-  if (!id) throw new Error(`no identity; pass --as <${via === 'jenkins' ? 'jenkins user id' : 'name'}>`);
+  const { id, via } = actorFrom(who, env, 'act');
   const operation = build({ id, name: id, via });
   const runtime = cliRuntime(env);
   let result: OperationResult;

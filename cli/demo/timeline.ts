@@ -10,6 +10,7 @@ const ICON: Record<string, string> = {
   rejected: '✗',
   expired: '✗',
   superseded: '✗',
+  canceled: '✗',
   'rolled-back': '↩',
 };
 

@@ -6,7 +6,7 @@ import type { DesiredStatus, GitHost } from './types.js';
  * GitLab as a `GitHost`, through `@gitbeaker/rest`: commit statuses
  * (`POST /projects/:id/statuses/:sha`, with `name` = the context). GitLab's states are finer
  * than GitHub's: a running stage is `running` and a waiting one `pending`; `failure` and `error`
- * are both `failed`, except a superseded run, which is `canceled`.
+ * are both `failed`, except a superseded or canceled stage, which is `canceled`.
  *
  * No deployments: GitLab's deployments API (`POST /projects/:id/deployments`) needs the branch
  * or tag (`ref`, `tag`) besides the sha, which a run snapshot does not carry, and it ties
@@ -34,7 +34,7 @@ type GitlabState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
 export function gitlabState(status: DesiredStatus): GitlabState {
   if (status.state === 'pending') return status.stageStatus === 'running' ? 'running' : 'pending';
   if (status.state === 'success') return 'success';
-  return status.stageStatus === 'superseded' ? 'canceled' : 'failed';
+  return status.stageStatus === 'superseded' || status.stageStatus === 'canceled' ? 'canceled' : 'failed';
 }
 
 type CommitsApi = {

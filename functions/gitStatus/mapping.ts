@@ -18,9 +18,11 @@ import type { CommitState, DeploymentState, DesiredDeployment, DesiredStatus, Ru
  *   plugin and Argo CD's notification catalog use them the same way: a failed sync or a degraded
  *   app is a failure of the change). A rejection is a person judging the change not good to
  *   ship, which is a verdict on the change: `failure`.
- * - expired, superseded → `error`. Nobody judged the change: the approval ran out of time, or
- *   a newer run replaced this one (Kargo likewise tells an `Errored`/`Aborted` promotion from a
- *   `Failed` one). GitLab, which has `canceled`, gets that for superseded.
+ * - expired, superseded, canceled → `error`. Nobody judged the change: the approval ran out of
+ *   time, a newer run replaced this one, or someone stopped it with `baton cancel` (Kargo
+ *   likewise tells an `Errored`/`Aborted` promotion from a `Failed` one, and Jenkins' GitHub
+ *   plugin reports an aborted build as `error`). GitLab, which has `canceled`, gets that for
+ *   superseded and canceled.
  * - a stage still open when the run ended (the reconciler failed a run past its limit, say) →
  *   `error` with the run's reason, so nothing stays pending for ever; `success` if the run
  *   succeeded.
@@ -38,6 +40,7 @@ const COMMIT_STATE: Record<StageStatus, CommitState> = {
   'rolled-back': 'failure',
   expired: 'error',
   superseded: 'error',
+  canceled: 'error',
 };
 
 const VERB: Record<StageStatus, string> = {
@@ -50,6 +53,7 @@ const VERB: Record<StageStatus, string> = {
   'rolled-back': 'rolled back',
   expired: 'expired',
   superseded: 'superseded by a newer run',
+  canceled: 'canceled',
 };
 
 /** GitHub's limit for a status or deployment status description is 140 characters. */
@@ -148,7 +152,7 @@ function deployment(environment: string, state: DeploymentState, text: string, r
 /**
  * One deployment per environment: `queued` once the run is cleared to deploy there,
  * `in_progress` while its deploy (or verify) stage runs, then `success` or `failure` (`error`
- * when it expired or the run ended first), and `inactive` when a newer run superseded it or its
+ * when it expired, was canceled or the run ended first), and `inactive` when a newer run superseded it or its
  * deploy was skipped. The reporter marks the release it replaced `inactive` on `success`.
  */
 export function desiredDeployments(run: RunSnapshot, options: { defaultEnvironment: string; environments?: readonly string[] }): DesiredDeployment[] {
@@ -184,7 +188,7 @@ function fromStages(run: RunSnapshot, environment: string, deploy: StageSnapshot
       // The deploy may already have been reported a success before verify started: a failure
       // after it ranks above it, so it is still sent.
       if (verify.status === 'superseded') return deployment(environment, 'inactive', `superseded by a newer run`);
-      if (verify.status === 'expired') return deployment(environment, 'error', `verify expired${detail(verify)}`, 3);
+      if (verify.status === 'expired' || verify.status === 'canceled') return deployment(environment, 'error', `verify ${VERB[verify.status]}${detail(verify)}`, 3);
       return deployment(environment, 'failure', `verify ${VERB[verify.status]}${detail(verify)}`, 3);
     }
     case 'rolled-back':
@@ -194,7 +198,8 @@ function fromStages(run: RunSnapshot, environment: string, deploy: StageSnapshot
     case 'superseded':
       return deployment(environment, 'inactive', 'superseded by a newer run');
     case 'expired':
-      return deployment(environment, 'error', `expired${detail(deploy)}`);
+    case 'canceled':
+      return deployment(environment, 'error', `${VERB[deploy.status]}${detail(deploy)}`);
     case 'failed':
     case 'rejected':
       return deployment(environment, 'failure', `${VERB[deploy.status]}${detail(deploy)}`);

@@ -6,10 +6,10 @@
  */
 
 /** Ledger status of a whole run. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'superseded' | 'rolled-back';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'superseded' | 'rolled-back' | 'canceled';
 
 /** Ledger status of one stage of a run. */
-export type StageStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'rejected' | 'expired' | 'superseded' | 'rolled-back';
+export type StageStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'rejected' | 'expired' | 'superseded' | 'rolled-back' | 'canceled';
 
 export type StageSnapshot = {
   status: StageStatus;

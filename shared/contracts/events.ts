@@ -298,15 +298,15 @@ export const PromotionRequested = envelope('promotion-requested', 1).extend({
 export type PromotionRequested = z.infer<typeof PromotionRequested>;
 /**
  * `run-finished`: the run has ended, however it ended (a stage failed, the last delivery attempt
- * gave up, the reconciler failed it past a limit, `skipRest`, an approval rejected or expired, or
- * the last stage succeeded). Exactly one per run: the write that ends the run puts it in the
+ * gave up, the reconciler failed it past a limit, `skipRest`, an approval rejected or expired,
+ * `baton cancel`, or the last stage succeeded). Exactly one per run: the write that ends the run puts it in the
  * run's outbox (`shared/ledger/runRecord.ts`), so reporters learn of every end in one place.
  */
 export const RunFinished = envelope('run-finished', 1).extend({
   /** Pipeline name. */
   pipeline: z.string(),
   /** How the run ended: the ledger's run status, never `running`. */
-  status: z.enum(['succeeded', 'failed', 'rejected', 'expired', 'superseded', 'rolled-back']),
+  status: z.enum(['succeeded', 'failed', 'rejected', 'expired', 'superseded', 'rolled-back', 'canceled']),
   /** Why a run ended without succeeding (`baton status` shows the same line). */
   reason: z.string().optional(),
   /** The run's place in its pipeline's order, when the run has one in `RunOrder` form. */

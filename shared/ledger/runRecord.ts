@@ -10,11 +10,11 @@ import type { DecisionRecord } from './approvals.js';
  * outbox) are always written together.
  */
 
-export const STAGE_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'skipped', 'rejected', 'expired', 'superseded', 'rolled-back'] as const;
+export const STAGE_STATUSES = ['running', 'waiting', 'succeeded', 'failed', 'skipped', 'rejected', 'expired', 'superseded', 'rolled-back', 'canceled'] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
-const TERMINAL: ReadonlySet<StageStatus> = new Set(['succeeded', 'failed', 'skipped', 'rejected', 'expired', 'superseded', 'rolled-back']);
+const TERMINAL: ReadonlySet<StageStatus> = new Set(['succeeded', 'failed', 'skipped', 'rejected', 'expired', 'superseded', 'rolled-back', 'canceled']);
 /** Outcomes that end the whole run unsuccessfully. */
-const RUN_ENDING: ReadonlySet<StageStatus> = new Set(['failed', 'rejected', 'expired', 'superseded', 'rolled-back']);
+const RUN_ENDING: ReadonlySet<StageStatus> = new Set(['failed', 'rejected', 'expired', 'superseded', 'rolled-back', 'canceled']);
 
 export function isTerminalStageStatus(status: StageStatus): boolean {
   return TERMINAL.has(status);
@@ -44,7 +44,7 @@ export type ServiceBuild = {
   detail?: string;
 };
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'superseded' | 'rolled-back';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'superseded' | 'rolled-back' | 'canceled';
 
 /**
  * One event a stage emitted, kept with the run until every consumer has handled it. The stage
@@ -158,7 +158,11 @@ export function applyStageUpdate(run: RunRecord, stage: string, update: StageUpd
   return true;
 }
 
-/** Ends the run now: later stages are marked skipped (they will never run), with the reason. */
+/**
+ * Ends the run now: later stages are marked skipped (they will never run), with the reason. A
+ * stage still open is failed with it, or canceled when the run is: Jenkins, too, shows the stage
+ * a build was aborted in as aborted, not failed.
+ */
 export function endRun(run: RunRecord, status: RunStatus, reason: string, stages: readonly string[], at = new Date().toISOString()): void {
   run.status = status;
   if (status !== 'succeeded') run.reason = reason;
@@ -166,7 +170,7 @@ export function endRun(run: RunRecord, status: RunStatus, reason: string, stages
     const record = run.stages[stage];
     if (record && isTerminalStageStatus(record.status)) continue;
     run.stages[stage] = {
-      status: record ? 'failed' : 'skipped',
+      status: record ? (status === 'canceled' ? 'canceled' : 'failed') : 'skipped',
       startedAt: record?.startedAt ?? at,
       endedAt: at,
       detail: record ? `${record.detail ? `${record.detail}; ` : ''}stopped: ${reason}` : status === 'succeeded' ? reason : `not run: ${reason}`,
@@ -174,6 +178,25 @@ export function endRun(run: RunRecord, status: RunStatus, reason: string, stages
     };
   }
   announceEnd(run, at);
+}
+
+/** What `cancelRun` did: canceled the run, or found it canceled already or ended otherwise. */
+export type CancelOutcome = { outcome: 'canceled' | 'already-canceled' | 'ended'; status: RunStatus; reason?: string };
+
+/**
+ * `baton cancel`: ends a running run as canceled (in place), the way Cloud Build's and Jenkins'
+ * cancel do, with who asked and why as its reason and in its history. What the run already did
+ * stays done: a chart commit that landed is deployed by Argo CD as ever (roll back with `baton
+ * rollback`), and a build in flight runs to its end, though nothing follows it. The stage runner
+ * skips every later event of a run that has ended, so no stage starts after this write.
+ */
+export function cancelRun(run: RunRecord, by: string, reason: string | undefined, stages: readonly string[], at: string): CancelOutcome {
+  if (run.status === 'canceled') return { outcome: 'already-canceled', status: run.status, ...(run.reason !== undefined ? { reason: run.reason } : {}) };
+  if (run.status !== 'running') return { outcome: 'ended', status: run.status, ...(run.reason !== undefined ? { reason: run.reason } : {}) };
+  const why = `canceled by ${by}${reason ? `: ${reason}` : ''}`;
+  run.history.push({ at, by, note: why });
+  endRun(run, 'canceled', why, stages, at);
+  return { outcome: 'canceled', status: run.status, reason: why };
 }
 
 /** The outbox key of a run's one `run-finished` event. */

@@ -43,7 +43,7 @@ describe('GitLab host against the stand-in', () => {
     expect(first.body).toEqual({ state: 'success', name: 'baton/intake', description: 'succeeded in 5s', target_url: 'https://baton.example.com/runs/shop-7-a84d88e' });
   });
 
-  test('states: running vs waiting, failed, and canceled for a superseded run', () => {
+  test('states: running vs waiting, failed, and canceled for a superseded or canceled run', () => {
     const s = (state: DesiredStatus['state'], stageStatus: DesiredStatus['stageStatus']): DesiredStatus => ({ context: 'baton/x', stage: 'x', state, description: '', stageStatus, rank: 0 });
     expect(gitlabState(s('pending', 'running'))).toBe('running');
     expect(gitlabState(s('pending', 'waiting'))).toBe('pending');
@@ -51,6 +51,7 @@ describe('GitLab host against the stand-in', () => {
     expect(gitlabState(s('failure', 'rejected'))).toBe('failed');
     expect(gitlabState(s('error', 'expired'))).toBe('failed');
     expect(gitlabState(s('error', 'superseded'))).toBe('canceled');
+    expect(gitlabState(s('error', 'canceled'))).toBe('canceled');
   });
 
   test('a 5xx is transient, a 4xx permanent, and neither shows the token', async () => {

@@ -25,6 +25,7 @@ describe('commit statuses of a run', () => {
     ['a rejected approval', [['build', 'succeeded'], ['approval', 'waiting'], ['approval', 'rejected', 'rejected by U999']], 'rejected', { 'baton/build': 'success', 'baton/approval': 'failure' }],
     ['an expired approval', [['build', 'succeeded'], ['approval', 'waiting'], ['approval', 'expired', 'no decision within 24h']], 'expired', { 'baton/build': 'success', 'baton/approval': 'error' }],
     ['a superseded run', [['build', 'succeeded'], ['approval', 'superseded']], 'superseded', { 'baton/build': 'success', 'baton/approval': 'error' }],
+    ['a run canceled while it waited for approval', [['build', 'succeeded'], ['approval', 'waiting'], ['approval', 'canceled', 'stopped: canceled by cli:alice']], 'canceled', { 'baton/build': 'success', 'baton/approval': 'error' }],
     ['a rolled-back deploy', [['deploy', 'succeeded'], ['deploy', 'rolled-back', 'Degraded']], 'rolled-back', { 'baton/deploy': 'failure' }],
     ['a skipped deploy', [['chart', 'succeeded'], ['deploy', 'skipped', 'no Argo CD configured']], 'succeeded', { 'baton/chart': 'success', 'baton/deploy': 'success' }],
   ] as const)('%s', (_name, steps, end, expected) => {
@@ -97,10 +98,11 @@ describe('deployments of a run', () => {
     expect(dev).toMatchObject({ environment: 'dev', state: 'failure', rank: 3 });
   });
 
-  test('a failed deploy is a failure, an expired one an error, a superseded or skipped one inactive', () => {
-    const one = (status: 'failed' | 'expired' | 'superseded' | 'skipped') => desiredDeployments(run({}, { deploy: { status, startedAt: at(0), endedAt: at(1) } }), { defaultEnvironment: 'prod' })[0]!;
+  test('a failed deploy is a failure, an expired or canceled one an error, a superseded or skipped one inactive', () => {
+    const one = (status: 'failed' | 'expired' | 'canceled' | 'superseded' | 'skipped') => desiredDeployments(run({}, { deploy: { status, startedAt: at(0), endedAt: at(1), detail: 'stopped: canceled by cli:alice' } }), { defaultEnvironment: 'prod' })[0]!;
     expect(one('failed')).toMatchObject({ state: 'failure', create: true });
     expect(one('expired')).toMatchObject({ state: 'error', create: false });
+    expect(one('canceled')).toMatchObject({ state: 'error', create: false, description: 'canceled: stopped: canceled by cli:alice' });
     expect(one('superseded')).toMatchObject({ state: 'inactive', create: false });
     expect(one('skipped')).toMatchObject({ state: 'inactive', create: false });
   });

@@ -156,7 +156,7 @@ describeGroovy('the app Jenkinsfile, run', () => {
   const javaHome = process.env.JAVA_HOME ?? dirname(dirname(realpathSync('/usr/bin/java')));
   const RUN = 'shop-1-abc1234';
   type Event = { stage?: string; sh?: string; input?: string; message?: string };
-  type Scenario = { environments: Array<{ name: string; promotion: 'auto' | 'approval'; application: string; verify: boolean }>; fail?: string; inputFirst?: boolean; decision?: Record<string, string> };
+  type Scenario = { environments: Array<{ name: string; promotion: 'auto' | 'approval'; application: string; verify: boolean }>; fail?: string; abort?: string; inputFirst?: boolean; decision?: Record<string, string> };
 
   const dirs: string[] = [];
   afterAll(() => {
@@ -179,6 +179,7 @@ describeGroovy('the app Jenkinsfile, run', () => {
         '  status) printf \'{"services":["frontend"]}\' ;;',
         'esac',
         '[ -n "$BATON_FAIL" ] && [ "$*" = "$BATON_FAIL" ] && exit 1',
+        '[ -n "$BATON_ABORT" ] && [ "$*" = "$BATON_ABORT" ] && exit 143',
         'exit 0',
         '',
       ].join('\n'),
@@ -190,7 +191,7 @@ describeGroovy('the app Jenkinsfile, run', () => {
       file,
       JSON.stringify({
         params: { RUN_ID: RUN, PIPELINE: 'shop', COMMIT: 'abc1234def' },
-        env: { PATH: `${bin}:/usr/bin:/bin`, BATON_LOG: log, BATON_ENVIRONMENTS: JSON.stringify(scenario.environments), BATON_FAIL: scenario.fail ?? '' },
+        env: { PATH: `${bin}:/usr/bin:/bin`, BUILD_NUMBER: '7', BATON_LOG: log, BATON_ENVIRONMENTS: JSON.stringify(scenario.environments), BATON_FAIL: scenario.fail ?? '', BATON_ABORT: scenario.abort ?? '' },
         inputFirst: scenario.inputFirst ?? false,
         ...(scenario.decision ? { decision: scenario.decision } : {}),
       }),
@@ -251,6 +252,14 @@ describeGroovy('the app Jenkinsfile, run', () => {
     const out = await run({ environments: DEV_PROD, fail: `await ${RUN} --stage approve --env prod` });
     expect(out).toMatchObject({ result: 'FAILURE', error: 'the run was not approved (baton await exit 1)', inputs: [] });
     expect(out.calls.filter((call) => call.startsWith('Environments/prod'))).toEqual([`Environments/prod: await ${RUN} --stage approve --env prod`]);
+  }, 60_000);
+
+  test('aborting the build (while it awaits prod\'s approval) cancels the run, as who aborted it if Jenkins knows', async () => {
+    const out = await run({ environments: DEV_PROD, abort: `await ${RUN} --stage approve --env prod` });
+    expect(out.result).toBe('ABORTED');
+    expect(out.calls.slice(-3)).toEqual([`Environments/prod: await ${RUN} --stage approve --env prod`, `: status ${RUN}`, `: cancel ${RUN} --via jenkins --as jenkins --reason Jenkins build 7 was aborted`]);
+    const done = await run({ environments: DEV_PROD });
+    expect(done.calls.filter((call) => call.includes('cancel'))).toEqual([]);
   }, 60_000);
 });
 

@@ -6,10 +6,11 @@
 //   groovy runJenkinsfile.groovy <Jenkinsfile> <scenario.json>
 //
 // scenario: { params: {RUN_ID, PIPELINE, COMMIT}, env: {PATH, ...}, decision?: {DECISION,
-// APPROVER, REASON}, inputFirst?: bool }. With inputFirst, a parallel step runs its 'Decide in
+// APPROVER, REASON}, inputFirst?: bool }. A `sh` whose command exits 143 (as one killed by
+// SIGTERM) is Jenkins' abort: the build ends ABORTED and its `aborted` post block runs. With inputFirst, a parallel step runs its 'Decide in
 // Jenkins' branch first (someone decides in Jenkins); otherwise branches run in the order
 // written (the decision arrives from Slack, and the Decision branch closes the input).
-// Prints one JSON object: { result: SUCCESS|FAILURE, error?, events: [{stage} | {sh, stage,
+// Prints one JSON object: { result: SUCCESS|FAILURE|ABORTED, error?, events: [{stage} | {sh, stage,
 // code} | {input, message} | {echo}] }. Stage paths are nested with '/'.
 import groovy.json.JsonOutput
 import groovy.json.JsonSlurper
@@ -40,6 +41,7 @@ def runSh = { Map options ->
   process.waitForProcessOutput(out, err)
   def code = process.exitValue()
   events << [sh: options.script, stage: stagePath.join('/'), code: code]
+  if (code == 143) throw new InterruptedException('aborted')
   if (options.returnStatus) return code
   if (code != 0) throw new RuntimeException("script returned exit code ${code}")
   return options.returnStdout ? out.toString() : null
@@ -47,6 +49,7 @@ def runSh = { Map options ->
 
 def stagesBody = null
 def alwaysBody = null
+def abortedBody = null
 def binding = new Binding()
 binding.params = params
 binding.env = [BUILD_NUMBER: '7', BATON_APPROVERS: 'baton-approvers']
@@ -56,10 +59,14 @@ binding.pipeline = { Closure body ->
   def result = [result: 'SUCCESS']
   try {
     stagesBody()
+  } catch (InterruptedException e) {
+    result = [result: 'ABORTED']
   } catch (Throwable e) {
     result = [result: 'FAILURE', error: e.message]
   }
+  // Jenkins runs the post conditions in this order, whatever order they are written in.
   if (alwaysBody) alwaysBody()
+  if (abortedBody && result.result == 'ABORTED') abortedBody()
   result.events = events
   println(JsonOutput.toJson(result))
 }
@@ -75,6 +82,7 @@ binding.environment = { Closure c ->
 binding.stages = { Closure c -> stagesBody = c }
 binding.post = { Closure c -> c() }
 binding.always = { Closure c -> alwaysBody = c }
+binding.aborted = { Closure c -> abortedBody = c }
 binding.stage = { String name, Closure body ->
   stagePath.add(name)
   events << [stage: stagePath.join('/')]

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import type { CancelOutcome } from '../../shared/ledger/runLedger.js';
+import { cliRuntime } from '../cliRuntime.js';
+import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
+
+/**
+ * `baton cancel <runId>`: stops a run, as Cloud Build's cancel and Jenkins' abort button do. The
+ * run ends `canceled`, with who asked and why as its reason; the stage it was in shows
+ * `canceled` and the stages it never reached `skipped`. It is one conditional write of the run
+ * in the ledger (`cancelRun`), so it is safe beside running stages and twice in a row: a stage
+ * that finishes after it records its own end, and nothing starts after it.
+ *
+ * What the run already did stays done (a chart commit that landed deploys as ever; `baton
+ * rollback` undoes it), and a build in flight runs to its end without anything following it.
+ *
+ * The run's `run-finished` (gitStatus' last report, Jenkins' window) is published at once where
+ * this process reaches the bus (Google Cloud, the emulators). Beside a plain embedded `baton dev`,
+ * whose bus lives in that process, its reconciler publishes it on its next pass after the grace
+ * it gives a live writer (`UNPUBLISHED_GRACE_SECONDS`: about 20 s in all).
+ *
+ * Anyone who may run baton may cancel, as with `baton hold` (Cloud Build asks only for the
+ * permission to update builds). Exit codes: 0 canceled (now or before), 2 refused (the run had
+ * ended otherwise, or there is no such run), 1 an error.
+ */
+export type CancelCommandOptions = { runId: string; as?: string; via?: string; reason?: string; json?: boolean };
+
+export type CancelResult = { runId: string; outcome: CancelOutcome['outcome'] | 'not-found'; status?: CancelOutcome['status']; reason?: string; message: string };
+
+type Output = { write(text: string): unknown };
+
+export async function runCancel(options: CancelCommandOptions, env: NodeJS.ProcessEnv = process.env, out: Output = process.stdout): Promise<number> {
+  const { id, via } = actorFrom(options, env, 'cancel');
+  const runtime = cliRuntime(env);
+  let result: CancelResult;
+  try {
+    result = await cancel(runtime, options.runId, `${via}:${id}`, options.reason);
+  } finally {
+    await closeRuntime(runtime);
+  }
+  out.write(options.json ? `${JSON.stringify(result)}\n` : `${result.outcome === 'canceled' || result.outcome === 'already-canceled' ? '' : `refused (${result.outcome}): `}${result.message}\n`);
+  return result.outcome === 'canceled' || result.outcome === 'already-canceled' ? 0 : EXIT_REFUSED;
+}
+
+async function cancel(runtime: ReturnType<typeof cliRuntime>, runId: string, by: string, reason: string | undefined): Promise<CancelResult> {
+  const [{ cancelRun, RUN_FINISHED_KEY }, { MANIFEST }] = await Promise.all([import('../../shared/ledger/runLedger.js'), import('../../functions/stages.js')]);
+  let outcome: CancelOutcome | undefined;
+  const { run } = await runtime.ledger().updateRun(runId, (current) => {
+    outcome = cancelRun(current, by, reason, MANIFEST.plan(current), new Date().toISOString());
+    return outcome.outcome === 'canceled';
+  });
+  if (!run || !outcome) return { runId, outcome: 'not-found', message: `run ${runId} not found` };
+  const ended = `${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`;
+  if (outcome.outcome === 'ended') return { runId, ...outcome, message: `run ${runId} had already ended (${ended})` };
+  if (outcome.outcome === 'already-canceled') return { runId, ...outcome, message: `run ${runId} was already ${ended}` };
+  const finished = run.outbox[RUN_FINISHED_KEY];
+  if (finished && runtime.mode !== 'embedded') {
+    // As the reconciler would for a writer that died: it is the stage that announces ends it did not write.
+    const { stageRuntime } = await import('../../shared/stage/runner.js');
+    await stageRuntime(runtime, MANIFEST.find('reconciler')!, MANIFEST).publisher.republish(RUN_FINISHED_KEY, finished);
+  }
+  return { runId, ...outcome, message: `run ${runId} ${ended}` };
+}
+
+export function register(program: Command): void {
+  program
+    .command('cancel <runId>')
+    .description('stop a run: it ends canceled, and no later stage starts (what it already did stays done)')
+    .option('--as <identity>', 'who cancels: a CLI name or Jenkins user id (recorded as cli:<id> or jenkins:<id>)')
+    .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
+    .option('--reason <text>', 'why (kept as the run\'s reason)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; json?: boolean }) => {
+      process.exitCode = await runCancel({ runId, ...opts });
+    });
+}
