@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import type { CancelOutcome } from '../../shared/ledger/runLedger.js';
+import { findPipeline } from '../../shared/config/pipelineConfig.js';
+import { isTerminal } from '../../shared/contracts/index.js';
+import type { BuildStatus } from '../../shared/contracts/index.js';
+import type { CancelOutcome, RunRecord } from '../../shared/ledger/runLedger.js';
 import { cliRuntime } from '../cliRuntime.js';
 import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
 
@@ -10,8 +13,9 @@ import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
  * in the ledger (`cancelRun`), so it is safe beside running stages and twice in a row: a stage
  * that finishes after it records its own end, and nothing starts after it.
  *
- * What the run already did stays done (a chart commit that landed deploys as ever; `baton
- * rollback` undoes it), and a build in flight runs to its end without anything following it.
+ * A build still running is stopped (`Builder.cancel`: Cloud Build's `cancelBuild`, or the
+ * local job told to stop) and recorded CANCELLED on the run. What the run already did stays
+ * done: a chart commit that landed deploys as ever, and `baton rollback` undoes it.
  *
  * The run's `run-finished` (gitStatus' last report, Jenkins' window) is published at once where
  * this process reaches the bus (Google Cloud, the emulators). Beside a plain embedded `baton dev`,
@@ -24,7 +28,15 @@ import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
  */
 export type CancelCommandOptions = { runId: string; as?: string; via?: string; reason?: string; json?: boolean };
 
-export type CancelResult = { runId: string; outcome: CancelOutcome['outcome'] | 'not-found'; status?: CancelOutcome['status']; reason?: string; message: string };
+export type CancelResult = {
+  runId: string;
+  outcome: CancelOutcome['outcome'] | 'not-found';
+  status?: CancelOutcome['status'];
+  reason?: string;
+  /** The services whose builds were running and were told to stop. */
+  stoppedBuilds?: string[];
+  message: string;
+};
 
 type Output = { write(text: string): unknown };
 
@@ -58,7 +70,30 @@ async function cancel(runtime: ReturnType<typeof cliRuntime>, runId: string, by:
     const { stageRuntime } = await import('../../shared/stage/runner.js');
     await stageRuntime(runtime, MANIFEST.find('reconciler')!, MANIFEST).publisher.republish(RUN_FINISHED_KEY, finished);
   }
-  return { runId, ...outcome, message: `run ${runId} ${ended}` };
+  const stoppedBuilds = await stopBuilds(runtime, run);
+  return { runId, ...outcome, stoppedBuilds, message: `run ${runId} ${ended}${stoppedBuilds.length ? `; stopped the build of ${stoppedBuilds.join(', ')}` : ''}` };
+}
+
+/**
+ * Stops the run's builds that have an id and no end, and records them CANCELLED on the run: the
+ * stage runner skips the ended run's later events, so buildStatus would never record it.
+ */
+async function stopBuilds(runtime: ReturnType<typeof cliRuntime>, run: RunRecord): Promise<string[]> {
+  const running = Object.entries(run.builds).filter(([, build]) => build.buildId && !isTerminal(build.status as BuildStatus));
+  if (!running.length) return [];
+  const pipeline = findPipeline(runtime.config(), run.pipeline);
+  if (!pipeline) throw new Error(`failed to stop the builds of run ${run.runId}: pipeline ${run.pipeline} is not in ${runtime.config().file}`);
+  const builder = runtime.builder(pipeline);
+  for (const [, build] of running) await builder.cancel(build.buildId);
+  const services = running.map(([service]) => service);
+  await runtime.ledger().updateRun(run.runId, (current) => {
+    for (const service of services) {
+      const build = current.builds[service];
+      if (build && !isTerminal(build.status as BuildStatus)) current.builds[service] = { ...build, status: 'CANCELLED', detail: 'canceled with the run' };
+    }
+    return true;
+  });
+  return services;
 }
 
 export function register(program: Command): void {

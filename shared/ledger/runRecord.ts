@@ -187,8 +187,8 @@ export type CancelOutcome = { outcome: 'canceled' | 'already-canceled' | 'ended'
  * `baton cancel`: ends a running run as canceled (in place), the way Cloud Build's and Jenkins'
  * cancel do, with who asked and why as its reason and in its history. What the run already did
  * stays done: a chart commit that landed is deployed by Argo CD as ever (roll back with `baton
- * rollback`), and a build in flight runs to its end, though nothing follows it. The stage runner
- * skips every later event of a run that has ended, so no stage starts after this write.
+ * rollback`); the command stops a build in flight after this write (`cli/commands/cancel.ts`).
+ * The stage runner skips every later event of a run that has ended, so no stage starts after it.
  */
 export function cancelRun(run: RunRecord, by: string, reason: string | undefined, stages: readonly string[], at: string): CancelOutcome {
   if (run.status === 'canceled') return { outcome: 'already-canceled', status: run.status, ...(run.reason !== undefined ? { reason: run.reason } : {}) };

@@ -56,7 +56,7 @@ function recordingClient() {
 }
 
 function setup(client: Pick<CloudBuildClientLike, 'createBuild'> & Partial<CloudBuildClientLike>, yaml = CONFIG_YAML) {
-  const full: CloudBuildClientLike = { getBuild: async () => [undefined], listBuilds: async () => [[]], ...client };
+  const full: CloudBuildClientLike = { getBuild: async () => [undefined], listBuilds: async () => [[]], cancelBuild: async () => [undefined], ...client };
   const runtime = testRuntime('in-process', yaml, {
     builder: (pipeline) => new CloudBuildBuilder({ projectId: pipeline.build?.projectId ?? 'acme-ci', region: pipeline.build?.region, serviceAccount: pipeline.build?.serviceAccount, timeoutSeconds: pipeline.build?.timeoutSeconds }, async () => full),
   });

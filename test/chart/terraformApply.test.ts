@@ -42,6 +42,7 @@ async function setup(withCloudBuild: boolean) {
     start: async (request) => (started.push(request), { buildId: `apply-${started.length}`, logUrl: 'https://console.cloud.google.com/cloud-build/builds/apply-1' }),
     get: async () => undefined,
     find: async () => undefined,
+    cancel: async () => undefined,
   };
   const runtime = testRuntime('in-process', CONFIG, withCloudBuild ? { builder: () => builder } : {});
   const deploys: unknown[] = [];

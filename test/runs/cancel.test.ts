@@ -160,7 +160,7 @@ describe('baton cancel beside a plain embedded baton dev (SQLite file)', () => {
     const runId = await waitingRun(runtime);
     const canceled = await run('cancel', runId, '--as', 'cli:alice', '--reason', 'not now', '--json');
     expect(canceled.code).toBe(0);
-    expect(JSON.parse(canceled.stdout)).toEqual({ runId, outcome: 'canceled', status: 'canceled', reason: 'canceled by cli:alice: not now', message: `run ${runId} canceled: canceled by cli:alice: not now` });
+    expect(JSON.parse(canceled.stdout)).toEqual({ runId, outcome: 'canceled', status: 'canceled', reason: 'canceled by cli:alice: not now', stoppedBuilds: [], message: `run ${runId} canceled: canceled by cli:alice: not now` });
     // Written by another process: this one reads it from the file, its end still to be announced.
     const record = await runtime.ledger().getRun(runId);
     expect(record).toMatchObject({ status: 'canceled', finishPending: true, stages: { approval: { status: 'canceled' } } });

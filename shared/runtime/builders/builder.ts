@@ -78,6 +78,12 @@ export interface Builder {
    * and substitutions), if any: how a start whose starter died before recording the id is found.
    */
   find(request: BuildRequest): Promise<BuildHandle | undefined>;
+  /**
+   * Stops a build that has not ended (`baton cancel`): Cloud Build's `cancelBuild`, or the local
+   * job told to stop. Its CANCELLED state is announced on `cloud-builds` like any other. A build
+   * that has ended, or that the builder does not know, is left alone.
+   */
+  cancel(buildId: string): Promise<void>;
 }
 
 /** `repository:tag`, as Cloud Build's `images` and `results.images[].name` write it. */

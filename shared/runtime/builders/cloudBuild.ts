@@ -10,6 +10,7 @@ export type CloudBuildClientLike = {
   createBuild(request: CreateBuildRequest): Promise<unknown[]>;
   getBuild(request: { projectId: string; id: string; name?: string }): Promise<unknown[]>;
   listBuilds(request: { projectId: string; parent?: string; filter: string; pageSize: number }): Promise<unknown[]>;
+  cancelBuild(request: { projectId: string; id: string; name?: string }): Promise<unknown[]>;
 };
 
 type OperationLike = { metadata?: { build?: { id?: string | null; logUrl?: string | null } | null } | null; name?: string | null };
@@ -47,16 +48,31 @@ export class CloudBuildBuilder implements Builder {
   async get(buildId: string): Promise<CloudBuildNotification | undefined> {
     let response: unknown[];
     try {
-      response = await (await this.client()).getBuild({
-        projectId: this.settings.projectId,
-        id: buildId,
-        ...(this.settings.region ? { name: `projects/${this.settings.projectId}/locations/${this.settings.region}/builds/${buildId}` } : {}),
-      });
+      response = await (await this.client()).getBuild(this.buildName(buildId));
     } catch (error) {
       if ((error as { code?: number }).code === 5) return undefined; // NOT_FOUND
       throw redactedError(`failed to read Cloud Build build ${buildId}`, error);
     }
     return buildAsNotification(response[0]);
+  }
+
+  async cancel(buildId: string): Promise<void> {
+    try {
+      await (await this.client()).cancelBuild(this.buildName(buildId));
+    } catch (error) {
+      // NOT_FOUND, or FAILED_PRECONDITION: the build has already ended.
+      if ((error as { code?: number }).code === 5 || (error as { code?: number }).code === 9) return;
+      throw redactedError(`failed to cancel Cloud Build build ${buildId}`, error);
+    }
+  }
+
+  /** A build by id, in its region when the builds run in one (`projects/…/locations/…/builds/…`). */
+  private buildName(buildId: string): { projectId: string; id: string; name?: string } {
+    return {
+      projectId: this.settings.projectId,
+      id: buildId,
+      ...(this.settings.region ? { name: `projects/${this.settings.projectId}/locations/${this.settings.region}/builds/${buildId}` } : {}),
+    };
   }
 
   async find(request: BuildRequest): Promise<BuildHandle | undefined> {
@@ -132,6 +148,7 @@ export function lazyCloudBuildClient(): () => Promise<CloudBuildClientLike> {
       return {
         createBuild: (request: CreateBuildRequest) => instance.createBuild(request as never) as Promise<unknown[]>,
         getBuild: (request: { projectId: string; id: string; name?: string }) => instance.getBuild(request) as Promise<unknown[]>,
+        cancelBuild: (request: { projectId: string; id: string; name?: string }) => instance.cancelBuild(request) as Promise<unknown[]>,
         // autoPaginate off: the first page is enough, and one call is all a takeover may cost.
         listBuilds: (request: { projectId: string; parent?: string; filter: string; pageSize: number }) => instance.listBuilds(request, { autoPaginate: false }) as Promise<unknown[]>,
       };

@@ -12,7 +12,9 @@ import { createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { BuildStatus, CloudBuildNotification } from '../../contracts/cloudBuild.js';
+import { isTerminal } from '../../contracts/cloudBuild.js';
 import { gitRunner } from '../../git/gitRunner.js';
 import { isLoopbackHost } from '../../oci/registryClient.js';
 import { parseReference } from '../../oci/reference.js';
@@ -47,9 +49,21 @@ export async function runJob(dir: string): Promise<void> {
   const job = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as LocalJob;
   const { request } = job;
   if (request.what.kind !== 'image') throw new Error('the local builder only builds images');
+  // Canceled before this job got going (`LocalBuilder.cancel` on a QUEUED build): nothing to do.
+  if ((await readState(dir))?.status === 'CANCELLED') return;
   const image = request.what;
   const build: CloudBuildNotification = { ...job.build, status: 'WORKING', startTime: new Date().toISOString(), pid: process.pid } as CloudBuildNotification;
-  const report = (status: BuildStatus, fields: Partial<CloudBuildNotification> = {}) => writeState(dir, Object.assign(build, fields, { status }));
+  // A build ends once: after CANCELLED, the failure of the buildah it killed is not reported.
+  const report = async (status: BuildStatus, fields: Partial<CloudBuildNotification> = {}) => {
+    if (!isTerminal(build.status)) await writeState(dir, Object.assign(build, fields, { status }));
+  };
+  // SIGTERM is `LocalBuilder.cancel`: stop buildah and end CANCELLED, as Cloud Build's cancel does.
+  process.once('SIGTERM', () => {
+    void report('CANCELLED', { finishTime: new Date().toISOString(), statusDetail: 'canceled' })
+      .then(() => stopBuildah())
+      .then(() => rm(join(dir, 'src'), { recursive: true, force: true }))
+      .finally(() => process.exit(0));
+  });
   await report('WORKING');
   const log = createWriteStream(join(dir, 'build.log'), { flags: 'a' });
   const deadline = Date.now() + 1000 * job.timeoutSeconds;
@@ -99,12 +113,25 @@ async function buildAndPush(job: LocalJob, image: ImageBuild, dir: string, log: 
   return digest;
 }
 
+/** The buildah step running now, in its own process group (so that its children go with it). */
+let running: ChildProcess | undefined;
+
+function stopBuildah(): void {
+  if (!running?.pid) return;
+  try {
+    process.kill(-running.pid, 'SIGKILL');
+  } catch {
+    running.kill('SIGKILL');
+  }
+}
+
 function runBuildah(bin: string, args: string[], log: WriteStream, deadline: number, verb: string, hide: string): Promise<void> {
   const remaining = deadline - Date.now();
   if (remaining <= 0) return Promise.reject(new BuildTimeout(`build timed out before buildah ${verb}`));
   return new Promise((resolve, reject) => {
     log.write(`$ buildah ${args.filter((arg) => !arg.startsWith(hide)).join(' ')}\n`);
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running = child;
     let tail = '';
     const collect = (chunk: Buffer) => {
       log.write(chunk);
@@ -115,11 +142,7 @@ function runBuildah(bin: string, args: string[], log: WriteStream, deadline: num
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
+      stopBuildah();
     }, remaining);
     child.on('error', (error) => {
       clearTimeout(timer);
@@ -127,6 +150,7 @@ function runBuildah(bin: string, args: string[], log: WriteStream, deadline: num
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (running === child) running = undefined;
       if (timedOut) reject(new BuildTimeout(`build timed out during buildah ${verb}`));
       else if (code === 0) resolve();
       else reject(new Error(`failed to buildah ${verb} (exit ${code}): ${tail.trim().split('\n').slice(-3).join(' | ')}`));

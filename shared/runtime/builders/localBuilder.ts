@@ -106,6 +106,17 @@ export class LocalBuilder implements Builder {
     return state;
   }
 
+  async cancel(buildId: string): Promise<void> {
+    const dir = this.dir(buildId);
+    const state = await readState(dir);
+    if (!state || isTerminal(state.status)) return;
+    const pid = pidOf(state);
+    // Its job is running: told to stop, it ends the build CANCELLED itself (localBuildJob.ts).
+    if (pid && alive(pid)) return void process.kill(pid, 'SIGTERM');
+    // Not launched yet (or its job died): ended here, and a job that starts later finds it so.
+    await writeState(dir, { ...state, status: 'CANCELLED', statusDetail: 'canceled', finishTime: new Date().toISOString() });
+  }
+
   async find(request: BuildRequest): Promise<BuildHandle | undefined> {
     const root = join(this.settings.workDir, 'buildah', 'builds');
     const ids = await readdir(root).catch(() => [] as string[]);
