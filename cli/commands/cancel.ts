@@ -3,6 +3,7 @@ import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import { isTerminal } from '../../shared/contracts/index.js';
 import type { BuildStatus } from '../../shared/contracts/index.js';
 import type { CancelOutcome, RunRecord } from '../../shared/ledger/runLedger.js';
+import { redactedError } from '../../shared/log/redact.js';
 import { cliRuntime } from '../cliRuntime.js';
 import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
 
@@ -14,8 +15,9 @@ import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
  * that finishes after it records its own end, and nothing starts after it.
  *
  * A build still running is stopped (`Builder.cancel`: Cloud Build's `cancelBuild`, or the
- * local job told to stop) and recorded CANCELLED on the run. What the run already did stays
- * done: a chart commit that landed deploys as ever, and `baton rollback` undoes it.
+ * local job told to stop) and recorded CANCELLED on the run, except a Terraform run's. What the
+ * run already did stays done: a chart commit that landed deploys as ever, and `baton rollback`
+ * undoes it.
  *
  * The run's `run-finished` (gitStatus' last report, Jenkins' window) is published at once where
  * this process reaches the bus (Google Cloud, the emulators). Beside a plain embedded `baton dev`,
@@ -35,6 +37,11 @@ export type CancelResult = {
   reason?: string;
   /** The services whose builds were running and were told to stop. */
   stoppedBuilds?: string[];
+  /**
+   * What went wrong after the run was canceled (it stays canceled): a build that could not be
+   * told to stop, or a `run-finished` the bus refused, which the reconciler then publishes.
+   */
+  problems?: string[];
   message: string;
 };
 
@@ -50,6 +57,7 @@ export async function runCancel(options: CancelCommandOptions, env: NodeJS.Proce
     await closeRuntime(runtime);
   }
   out.write(options.json ? `${JSON.stringify(result)}\n` : `${result.outcome === 'canceled' || result.outcome === 'already-canceled' ? '' : `refused (${result.outcome}): `}${result.message}\n`);
+  for (const problem of result.problems ?? []) process.stderr.write(`baton cancel: ${problem}\n`);
   return result.outcome === 'canceled' || result.outcome === 'already-canceled' ? 0 : EXIT_REFUSED;
 }
 
@@ -64,28 +72,45 @@ async function cancel(runtime: ReturnType<typeof cliRuntime>, runId: string, by:
   const ended = `${outcome.status}${outcome.reason ? `: ${outcome.reason}` : ''}`;
   if (outcome.outcome === 'ended') return { runId, ...outcome, message: `run ${runId} had already ended (${ended})` };
   if (outcome.outcome === 'already-canceled') return { runId, ...outcome, message: `run ${runId} was already ${ended}` };
+  // The run is canceled from here on; what follows only tells others, and a failure is reported, not fatal.
+  const problems: string[] = [];
   const finished = run.outbox[RUN_FINISHED_KEY];
   if (finished && runtime.mode !== 'embedded') {
     // As the reconciler would for a writer that died: it is the stage that announces ends it did not write.
     const { stageRuntime } = await import('../../shared/stage/runner.js');
-    await stageRuntime(runtime, MANIFEST.find('reconciler')!, MANIFEST).publisher.republish(RUN_FINISHED_KEY, finished);
+    await stageRuntime(runtime, MANIFEST.find('reconciler')!, MANIFEST)
+      .publisher.republish(RUN_FINISHED_KEY, finished)
+      .catch((error: unknown) => problems.push(redactedError('failed to publish run-finished (the reconciler will)', error).message));
   }
-  const stoppedBuilds = await stopBuilds(runtime, run);
-  return { runId, ...outcome, stoppedBuilds, message: `run ${runId} ${ended}${stoppedBuilds.length ? `; stopped the build of ${stoppedBuilds.join(', ')}` : ''}` };
+  const stoppedBuilds = await stopBuilds(runtime, run, problems);
+  return { runId, ...outcome, stoppedBuilds, ...(problems.length ? { problems } : {}), message: `run ${runId} ${ended}${stoppedBuilds.length ? `; stopped the build of ${stoppedBuilds.join(', ')}` : ''}` };
 }
 
 /**
  * Stops the run's builds that have an id and no end, and records them CANCELLED on the run: the
- * stage runner skips the ended run's later events, so buildStatus would never record it.
+ * stage runner skips the ended run's later events, so buildStatus would never record it. A
+ * Terraform run's builds are left to finish: a terraform killed mid-plan or mid-apply can leave
+ * its state lock held, or the infrastructure half changed.
  */
-async function stopBuilds(runtime: ReturnType<typeof cliRuntime>, run: RunRecord): Promise<string[]> {
+async function stopBuilds(runtime: ReturnType<typeof cliRuntime>, run: RunRecord, problems: string[]): Promise<string[]> {
+  if (run.kind === 'terraform') return [];
   const running = Object.entries(run.builds).filter(([, build]) => build.buildId && !isTerminal(build.status as BuildStatus));
   if (!running.length) return [];
-  const pipeline = findPipeline(runtime.config(), run.pipeline);
-  if (!pipeline) throw new Error(`failed to stop the builds of run ${run.runId}: pipeline ${run.pipeline} is not in ${runtime.config().file}`);
-  const builder = runtime.builder(pipeline);
-  for (const [, build] of running) await builder.cancel(build.buildId);
-  const services = running.map(([service]) => service);
+  const services: string[] = [];
+  try {
+    const pipeline = findPipeline(runtime.config(), run.pipeline);
+    if (!pipeline) throw new Error(`pipeline ${run.pipeline} is not in ${runtime.config().file}`);
+    const builder = runtime.builder(pipeline);
+    for (const [service, build] of running) {
+      await builder.cancel(build.buildId).then(
+        () => services.push(service),
+        (error: unknown) => problems.push(`failed to stop the build of ${service} (${build.buildId}): ${(error as Error).message}`),
+      );
+    }
+  } catch (error) {
+    problems.push(`failed to stop the builds of ${running.map(([service]) => service).join(', ')}: ${(error as Error).message}`);
+  }
+  if (!services.length) return services;
   await runtime.ledger().updateRun(run.runId, (current) => {
     for (const service of services) {
       const build = current.builds[service];

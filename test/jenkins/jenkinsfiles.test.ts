@@ -254,7 +254,7 @@ describeGroovy('the app Jenkinsfile, run', () => {
     expect(out.calls.filter((call) => call.startsWith('Environments/prod'))).toEqual([`Environments/prod: await ${RUN} --stage approve --env prod`]);
   }, 60_000);
 
-  test('aborting the build (while it awaits prod\'s approval) cancels the run, as who aborted it if Jenkins knows', async () => {
+  test('aborting the build (while it awaits prod\'s approval) cancels the run', async () => {
     const out = await run({ environments: DEV_PROD, abort: `await ${RUN} --stage approve --env prod` });
     expect(out.result).toBe('ABORTED');
     expect(out.calls.slice(-3)).toEqual([`Environments/prod: await ${RUN} --stage approve --env prod`, `: status ${RUN}`, `: cancel ${RUN} --via jenkins --as jenkins --reason Jenkins build 7 was aborted`]);

@@ -123,6 +123,31 @@ describe('baton cancel against Pub/Sub + Firestore (emulators)', () => {
     expect(finished.filter((event) => event.runId === runId)).toHaveLength(1);
   });
 
+  test('a build that cannot be stopped is reported, and the run stays canceled (here its pipeline has left the config)', async () => {
+    const after = hex(40);
+    const runId = `retired-${after.slice(0, 7)}-${hex(8)}`;
+    await runtime.ledger().createRun(newRun({ runId, pipeline: 'retired', after, services: ['frontend'] }), new Date(), { build: { status: 'running', startedAt: new Date().toISOString() } }, {});
+    await runtime.ledger().updateRun(runId, (run) => ((run.builds.frontend = { buildId: 'b-live', status: 'WORKING' }), true));
+    const out = output();
+    expect(await runCancel({ runId, as: 'alice', via: 'cli', json: true }, env, out)).toBe(0);
+    expect(JSON.parse(out.text())).toMatchObject({ outcome: 'canceled', stoppedBuilds: [], problems: [`failed to stop the builds of frontend: pipeline retired is not in ${configFile}`] });
+    expect(await runtime.ledger().getRun(runId)).toMatchObject({ status: 'canceled', stages: { build: { status: 'canceled' } }, builds: { frontend: { status: 'WORKING' } } });
+    await waitFor(() => finished.some((event) => event.runId === runId), 'run-finished');
+  });
+
+  test("a Terraform run's plan build is left to finish (a killed terraform can keep its state lock)", async () => {
+    const after = hex(40);
+    const runId = `infra-${after.slice(0, 7)}-${hex(8)}`;
+    await runtime.ledger().createRun(newRun({ runId, pipeline: 'infra', kind: 'terraform', after, services: ['terraform/envs/poc'] }), new Date(), { build: { status: 'running', startedAt: new Date().toISOString() } }, {});
+    await runtime.ledger().updateRun(runId, (run) => ((run.builds['terraform/envs/poc'] = { buildId: 'plan-1', status: 'WORKING' }), true));
+    const out = output();
+    expect(await runCancel({ runId, as: 'alice', via: 'cli', json: true }, env, out)).toBe(0);
+    const result = JSON.parse(out.text()) as Record<string, unknown>;
+    expect(result).toMatchObject({ outcome: 'canceled', stoppedBuilds: [] });
+    expect(result.problems).toBeUndefined();
+    expect(await runtime.ledger().getRun(runId)).toMatchObject({ status: 'canceled', builds: { 'terraform/envs/poc': { status: 'WORKING' } } });
+  });
+
   test('a run that ended otherwise, or none at all, is refused with exit 2 and nothing changes', async () => {
     const runId = await waitingRun(runtime);
     expect(await runDecision({ runId, action: 'reject', as: 'carol', via: 'cli', reason: 'no' }, env, output())).toBe(0);

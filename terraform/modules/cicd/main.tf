@@ -253,7 +253,32 @@ resource "google_service_account" "jenkins" {
   project      = var.project_id
   account_id   = "baton-jenkins"
   display_name = "Jenkins (Workload Identity)"
-  description  = "Lets Jenkins follow a run's events on Pub/Sub and publish approvals."
+  description  = "Lets Jenkins follow a run's events on Pub/Sub and in the ledger, publish approvals and cancel runs."
+}
+
+# The baton CLI in Jenkins reads the run ledger (baton status, baton await) and writes it for
+# what Jenkins decides (baton approve|reject, and baton cancel when a build is aborted).
+resource "google_project_iam_member" "jenkins_ledger" {
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${google_service_account.jenkins.email}"
+}
+
+# baton cancel stops the run's builds: cloudbuild.builds.update is the permission of Cloud
+# Build's cancel and of nothing else (roles/cloudbuild.builds.editor would also let Jenkins
+# start builds as any service account it may act as).
+resource "google_project_iam_custom_role" "jenkins_cancel_builds" {
+  project     = var.project_id
+  role_id     = "batonJenkinsCancelBuilds"
+  title       = "baton Jenkins build cancel"
+  description = "Cancel Cloud Build builds (baton cancel, when a Jenkins build is aborted)."
+  permissions = ["cloudbuild.builds.update"]
+}
+
+resource "google_project_iam_member" "jenkins_cancel_builds" {
+  project = var.project_id
+  role    = google_project_iam_custom_role.jenkins_cancel_builds.id
+  member  = "serviceAccount:${google_service_account.jenkins.email}"
 }
 
 resource "google_service_account_iam_member" "jenkins_wi" {

@@ -110,7 +110,7 @@ variable "topic_ids" {
 }
 
 variable "jenkins_publish_topics" {
-  description = "Topics Jenkins may publish to: approval-decided, for approvals given in the Jenkins input step."
+  description = "Topics Jenkins may publish to: approval-decided, for approvals given in the Jenkins input step, and run-finished, which baton cancel announces when a Jenkins build is aborted."
   type        = list(string)
-  default     = ["approval-decided"]
+  default     = ["approval-decided", "run-finished"]
 }
