@@ -25,6 +25,8 @@ describe('StageWatch: the ledger', () => {
     ['a skipped approval (a build failed) fails', 'approve', run({ status: 'failed', stages: { build: stage('failed'), approval: stage('skipped') } }), 'failed'],
     ['a skipped approval (no service affected) passes', 'approve', run({ services: [], stages: { approval: stage('skipped', 'no service is affected by the push') } }), 'succeeded'],
     ['a superseded approval fails', 'approve', run({ stages: { approval: stage('superseded') } }), 'failed'],
+    ['a canceled approval fails', 'approve', run({ status: 'canceled', stages: { approval: stage('canceled') } }), 'failed'],
+    ['a later stage of a canceled run fails', 'chart', run({ status: 'canceled', stages: { approval: stage('canceled'), chart: stage('skipped') } }), 'failed'],
     ['a waiting approval keeps waiting', 'approve', run({ stages: { approval: { status: 'waiting', startedAt: at } } }), undefined],
     ['a run that ended earlier fails a later stage', 'chart', run({ status: 'rejected', stages: { approval: stage('rejected') } }), 'failed'],
     ['an unknown run keeps waiting', 'intake', undefined, undefined],
