@@ -117,7 +117,13 @@ export async function runExpire(options: { json?: boolean }, env: NodeJS.Process
     }
   }
   if (options.json) out.write(`${JSON.stringify(result)}\n`);
-  else out.write(`expired ${result.expired.length} request(s)${result.expired.length ? `: ${result.expired.join(', ')}` : ''}${result.repaired.length ? `; finished ${result.repaired.length} interrupted decision(s)` : ''}\n`);
+  else {
+    const more = [
+      ...(result.repaired.length ? [`finished ${result.repaired.length} interrupted decision(s)`] : []),
+      ...(result.closed.length ? [`closed ${result.closed.length} request(s) whose run had ended`] : []),
+    ];
+    out.write(`expired ${result.expired.length} request(s)${result.expired.length ? `: ${result.expired.join(', ')}` : ''}${more.map((part) => `; ${part}`).join('')}\n`);
+  }
   return result;
 }
 

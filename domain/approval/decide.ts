@@ -67,7 +67,10 @@ export type OutcomeName = DecisionOutcome['outcome'];
 /** The identity recorded for decisions nobody made (expiry, supersession). */
 export const SYSTEM_DECIDER: Decider = { id: 'baton', name: 'baton', via: 'system' };
 
-const STAGE_STATUS: Record<ClosingDecision, StageStatus> = {
+/** The decisions that move the run (the others close a request whose run has already ended). */
+type RunDecision = Exclude<ClosingDecision, 'canceled' | 'run-ended'>;
+
+const STAGE_STATUS: Record<RunDecision, StageStatus> = {
   approved: 'succeeded',
   rejected: 'rejected',
   expired: 'expired',
@@ -190,7 +193,7 @@ type Closed = { won: true; event?: ApprovalDecided } | { won: false; existing: D
  * none), published right after. Then the request and the Slack message show it; should the
  * process die before that, the expiry sweep finishes it, and the reconciler republishes the event.
  */
-async function close(run: RunRecord, record: ApprovalRecord, decision: ClosingDecision, decidedBy: Decider, deps: DecideDeps, reason?: string): Promise<Closed> {
+async function close(run: RunRecord, record: ApprovalRecord, decision: RunDecision, decidedBy: Decider, deps: DecideDeps, reason?: string): Promise<Closed> {
   const environment = record.environment ?? IMPLICIT_ENVIRONMENT;
   const value: DecisionRecord = {
     runId: run.runId,

@@ -165,6 +165,8 @@ const OUTCOME_TEXT: Record<ClosingDecision, string> = {
   rejected: ':no_entry: *Rejected*',
   expired: ':hourglass: *Expired* undecided',
   superseded: ':fast_forward: *Superseded* by a newer deploy',
+  canceled: ':octagonal_sign: *Canceled*: the run was stopped',
+  'run-ended': ':black_circle: *Closed*: the run ended first',
 };
 
 /** The question after it is closed: the buttons replaced by who decided, how and when. */

@@ -2,7 +2,7 @@ import { defineStage, on } from '../../shared/stage/declaration.js';
 
 export const approvalExpiry = defineStage({
   name: 'approvalExpiry',
-  doc: 'expires approval requests left undecided past their time, and finishes decisions a crash interrupted',
+  doc: 'expires approval requests left undecided past their time, finishes decisions a crash interrupted, and closes requests whose run ended first',
   ledgerStage: 'approval',
   trigger: on.schedule('* * * * *', { embeddedEverySeconds: 60 }),
   publishes: ['approval-decided'],

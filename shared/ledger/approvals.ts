@@ -32,7 +32,12 @@ export type ApprovalRecord = {
   decision?: DecisionRecord;
 };
 
-export type ClosingDecision = 'approved' | 'rejected' | 'expired' | 'superseded';
+/**
+ * How a request was closed. `canceled` and `run-ended`: the run ended before anyone decided
+ * (`baton cancel`, or a failure such as the reconciler's limit). The expiry sweep closes such a
+ * request and shows it in Slack; the run stays as it ended.
+ */
+export type ClosingDecision = 'approved' | 'rejected' | 'expired' | 'superseded' | 'canceled' | 'run-ended';
 
 /** The once-only decision of one environment. */
 export type DecisionRecord = {
@@ -119,6 +124,14 @@ export class ApprovalRecords {
       current && current.status !== 'decided' ? { ...current, status: 'decided', decision } : undefined,
     );
     return doc;
+  }
+
+  /** Closes a request that is still waiting, once: the closed request for the one caller that closed it, else undefined. */
+  async closeWaiting(decision: DecisionRecord): Promise<ApprovalRecord | undefined> {
+    const { doc, changed } = await this.store.update<ApprovalRecord>(this.path(decision.runId, decision.environment), (current) =>
+      current?.status === 'waiting' ? { ...current, status: 'decided', decision } : undefined,
+    );
+    return changed ? doc : undefined;
   }
 
   /** Undecided requests (at most `limit`): what the expiry sweep looks at. */

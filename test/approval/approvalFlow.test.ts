@@ -4,6 +4,8 @@ import { expireStale } from '../../domain/approval/expiry.js';
 import { signToken } from '../../domain/approval/token.js';
 import { FakeSlack, blockActionsBody, slackSignedHeaders } from '../../standins/slackApi.js';
 import type { FakeSlackMessage } from '../../standins/slackApi.js';
+import { cancelRun, endRun } from '../../shared/ledger/runLedger.js';
+import { MANIFEST } from '../../functions/stages.js';
 import { MODES, SECRETS, USERS, startHarness } from './harness.js';
 import type { Harness } from './harness.js';
 
@@ -332,6 +334,34 @@ describe.each(MODES)('approval on %s', (mode) => {
     expect((await h.ledger.getRun(run.runId))?.status).toBe('expired');
     expect(message.updates).toBe(1);
     expect((await h.ledger.approvals.listWaiting()).map((open) => open.runId)).not.toContain(run.runId);
+  });
+
+  test('a run canceled while it waits: one sweep closes its request, and the message says canceled instead of offering buttons', async () => {
+    const run = await h.createRun();
+    const message = await h.requestApproval(run);
+    await h.ledger.updateRun(run.runId, (current) => cancelRun(current, 'cli:erin', 'wrong branch', MANIFEST.plan(current), new Date().toISOString()).outcome === 'canceled');
+    const deps = h.decideDeps();
+    const [first, second] = await Promise.all([expireStale(deps), expireStale(deps)]);
+    expect([...first.closed, ...second.closed].filter((id) => id === run.runId)).toHaveLength(1);
+    expect(message.updates).toBe(1);
+    expect(h.fake.buttons(message)).toHaveLength(0);
+    expect(FakeSlack.textOf(message)).toContain('*Canceled*: the run was stopped');
+    expect(FakeSlack.textOf(message)).toContain('canceled by cli:erin: wrong branch');
+    expect((await h.ledger.approvals.listWaiting()).map((open) => open.runId)).not.toContain(run.runId);
+    expect((await expireStale(deps)).closed).not.toContain(run.runId);
+    await h.settle();
+    // The run stays as it ended, and nothing says a decision was made.
+    expect(h.decided.of(run.runId)).toHaveLength(0);
+    expect(await h.ledger.getRun(run.runId)).toMatchObject({ status: 'canceled', stages: { approval: { status: 'canceled' } } });
+  });
+
+  test('a run that ended otherwise while it waited (here failed by the reconciler): its request is closed as "the run ended first"', async () => {
+    const run = await h.createRun();
+    const message = await h.requestApproval(run);
+    await h.ledger.updateRun(run.runId, (current) => (endRun(current, 'failed', 'approval: past its limit', MANIFEST.plan(current)), true));
+    expect((await expireStale(h.decideDeps())).closed).toContain(run.runId);
+    expect(FakeSlack.textOf(message)).toContain('*Closed*: the run ended first');
+    expect(FakeSlack.textOf(message)).toContain('approval: past its limit');
   });
 
   test('a run superseded by a newer deploy is refused, and nothing is published', async () => {

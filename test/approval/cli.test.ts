@@ -154,13 +154,13 @@ describe('baton approve beside a plain embedded baton dev (in-process bus + SQLi
     expect(approved).toEqual({ code: 0, stdout: `approved run ${runId} as carol via cli\n` });
     const expired = await run('expire', '--json');
     expect(expired.code).toBe(0);
-    expect(JSON.parse(expired.stdout)).toEqual({ expired: [], repaired: [] });
+    expect(JSON.parse(expired.stdout)).toEqual({ expired: [], repaired: [], closed: [] });
   });
 
   test('baton dev cannot be reached: a clear error', async () => {
     await expect(runDecision({ runId: 'x', action: 'approve', as: 'carol', via: 'cli' }, { ...env, BATON_DEV_URL: 'http://127.0.0.1:9' }, output())).rejects.toThrow(
       /failed to reach baton dev at http:\/\/127\.0\.0\.1:9/,
     );
-    expect(await runExpire({}, env, output())).toEqual({ expired: [], repaired: [] });
+    expect(await runExpire({}, env, output())).toEqual({ expired: [], repaired: [], closed: [] });
   });
 });
