@@ -124,7 +124,7 @@ async function stopBuilds(runtime: ReturnType<typeof cliRuntime>, run: RunRecord
 export function register(program: Command): void {
   program
     .command('cancel <runId>')
-    .description('stop a run: it ends canceled, and no later stage starts (what it already did stays done)')
+    .description('stop a run: it ends canceled, its running builds are stopped, and no later stage starts')
     .option('--as <identity>', 'who cancels: a CLI name or Jenkins user id (recorded as cli:<id> or jenkins:<id>)')
     .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
     .option('--reason <text>', 'why (kept as the run\'s reason)')
