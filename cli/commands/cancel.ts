@@ -22,7 +22,9 @@ import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
  * The run's `run-finished` (gitStatus' last report, Jenkins' window) is published at once where
  * this process reaches the bus (Google Cloud, the emulators). Beside a plain embedded `baton dev`,
  * whose bus lives in that process, its reconciler publishes it on its next pass after the grace
- * it gives a live writer (`UNPUBLISHED_GRACE_SECONDS`: about 20 s in all).
+ * it gives a live writer (`UNPUBLISHED_GRACE_SECONDS`: about 20 s in all). An approval request
+ * the run was waiting on is closed by the expiry sweep (`domain/approval/expiry.ts`), which
+ * replaces its Slack buttons with "Canceled".
  *
  * Anyone who may run baton may cancel, as with `baton hold` (Cloud Build asks only for the
  * permission to update builds). Exit codes: 0 canceled (now or before), 2 refused (the run had
