@@ -58,9 +58,10 @@ export async function runCancel(options: CancelCommandOptions, env: NodeJS.Proce
   } finally {
     await closeRuntime(runtime);
   }
-  out.write(options.json ? `${JSON.stringify(result)}\n` : `${result.outcome === 'canceled' || result.outcome === 'already-canceled' ? '' : `refused (${result.outcome}): `}${result.message}\n`);
+  const canceled = result.outcome === 'canceled' || result.outcome === 'already-canceled';
+  out.write(options.json ? `${JSON.stringify(result)}\n` : `${canceled ? '' : `refused (${result.outcome}): `}${result.message}\n`);
   for (const problem of result.problems ?? []) process.stderr.write(`baton cancel: ${problem}\n`);
-  return result.outcome === 'canceled' || result.outcome === 'already-canceled' ? 0 : EXIT_REFUSED;
+  return canceled ? 0 : EXIT_REFUSED;
 }
 
 async function cancel(runtime: ReturnType<typeof cliRuntime>, runId: string, by: string, reason: string | undefined): Promise<CancelResult> {

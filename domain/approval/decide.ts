@@ -245,10 +245,13 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: RunDecisi
 
 /** Shows a recorded decision on the request and in Slack (repeatable: the expiry sweep finishes interrupted ones). */
 export async function finish(run: RunRecord, record: ApprovalRecord, decision: DecisionRecord, deps: Pick<DecideDeps, 'ledger' | 'onClosed' | 'log'>): Promise<void> {
-  const closed = (await deps.ledger.approvals.markDecided(decision)) ?? record;
-  if (deps.onClosed) {
-    await deps.onClosed(closed, run, decision).catch((error: unknown) => deps.log.warn('failed to show the decision in Slack', { runId: run.runId, error }));
-  }
+  const { record: closed } = await deps.ledger.approvals.markDecided(decision);
+  await showClosed(closed ?? record, run, decision, deps);
+}
+
+/** Shows a closed request in Slack. A failure is logged, not thrown: the request is closed either way. */
+export async function showClosed(closed: ApprovalRecord, run: RunRecord, decision: DecisionRecord, deps: Pick<DecideDeps, 'onClosed' | 'log'>): Promise<void> {
+  await deps.onClosed?.(closed, run, decision).catch((error: unknown) => deps.log.warn('failed to show the decision in Slack', { runId: run.runId, error }));
 }
 
 /** Expires one request (the sweep's path): a no-op when it was decided meanwhile. */

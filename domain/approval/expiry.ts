@@ -1,7 +1,7 @@
 import { IMPLICIT_ENVIRONMENT } from '../../shared/contracts/index.js';
 import type { DecideDeps } from './decide.js';
 import type { DecisionRecord } from '../../shared/ledger/approvals.js';
-import { SYSTEM_DECIDER, expireRun, finish } from './decide.js';
+import { SYSTEM_DECIDER, expireRun, finish, showClosed } from './decide.js';
 
 /** Run ids: requests expired, interrupted decisions finished, and requests closed because their run had ended. */
 export type SweepResult = { expired: string[]; repaired: string[]; closed: string[] };
@@ -11,10 +11,10 @@ export type SweepResult = { expired: string[]; repaired: string[]; closed: strin
  * `approval-decided` says `expired`, once), finishes decisions whose request still shows open
  * (the process stopped between recording a decision and showing it), and closes requests whose
  * run ended without a decision (`baton cancel`, a failure): their buttons go, and the sweep
- * stops reading them. Requests also expire
- * lazily when someone tries to decide after `expiresAt`, so this sweep only has to run now and
- * then: the `approvalExpiry` stage runs it every minute (Cloud Scheduler deployed, a timer in the
- * embedded stack), and `baton expire` on demand.
+ * stops reading them. Requests also expire lazily when someone tries to decide after
+ * `expiresAt`, so this sweep only has to run now and then: the `approvalExpiry` stage runs it
+ * every minute (Cloud Scheduler deployed, a timer in the embedded stack), and `baton expire` on
+ * demand.
  */
 export async function expireStale(deps: DecideDeps): Promise<SweepResult> {
   const result: SweepResult = { expired: [], repaired: [], closed: [] };
@@ -37,9 +37,9 @@ export async function expireStale(deps: DecideDeps): Promise<SweepResult> {
           decidedAt: deps.now().toISOString(),
           ...(run.reason ? { reason: run.reason } : {}),
         };
-        const closed = await deps.ledger.approvals.closeWaiting(decision);
-        if (closed) {
-          await deps.onClosed?.(closed, run, decision).catch((error: unknown) => deps.log.warn('failed to show the closed request in Slack', { runId: run.runId, error }));
+        const { record: closed, changed } = await deps.ledger.approvals.markDecided(decision);
+        if (changed) {
+          await showClosed(closed ?? open, run, decision, deps);
           result.closed.push(open.runId);
         }
       } else if (Date.parse(open.expiresAt) <= now && (await expireRun(open.runId, deps, environment)) === 'expired') {

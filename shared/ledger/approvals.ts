@@ -118,20 +118,12 @@ export class ApprovalRecords {
     return doc;
   }
 
-  /** Closes the request with its decision. */
-  async markDecided(decision: DecisionRecord): Promise<ApprovalRecord | undefined> {
-    const { doc } = await this.store.update<ApprovalRecord>(this.path(decision.runId, decision.environment), (current) =>
+  /** Closes the request with its decision; `changed` is true for the one caller that closed it. */
+  async markDecided(decision: DecisionRecord): Promise<{ record: ApprovalRecord | undefined; changed: boolean }> {
+    const { doc, changed } = await this.store.update<ApprovalRecord>(this.path(decision.runId, decision.environment), (current) =>
       current && current.status !== 'decided' ? { ...current, status: 'decided', decision } : undefined,
     );
-    return doc;
-  }
-
-  /** Closes a request that is still waiting, once: the closed request for the one caller that closed it, else undefined. */
-  async closeWaiting(decision: DecisionRecord): Promise<ApprovalRecord | undefined> {
-    const { doc, changed } = await this.store.update<ApprovalRecord>(this.path(decision.runId, decision.environment), (current) =>
-      current?.status === 'waiting' ? { ...current, status: 'decided', decision } : undefined,
-    );
-    return changed ? doc : undefined;
+    return { record: doc, changed };
   }
 
   /** Undecided requests (at most `limit`): what the expiry sweep looks at. */

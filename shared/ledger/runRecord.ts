@@ -191,8 +191,7 @@ export type CancelOutcome = { outcome: 'canceled' | 'already-canceled' | 'ended'
  * The stage runner skips every later event of a run that has ended, so no stage starts after it.
  */
 export function cancelRun(run: RunRecord, by: string, reason: string | undefined, stages: readonly string[], at: string): CancelOutcome {
-  if (run.status === 'canceled') return { outcome: 'already-canceled', status: run.status, ...(run.reason !== undefined ? { reason: run.reason } : {}) };
-  if (run.status !== 'running') return { outcome: 'ended', status: run.status, ...(run.reason !== undefined ? { reason: run.reason } : {}) };
+  if (run.status !== 'running') return { outcome: run.status === 'canceled' ? 'already-canceled' : 'ended', status: run.status, ...(run.reason !== undefined ? { reason: run.reason } : {}) };
   const why = `canceled by ${by}${reason ? `: ${reason}` : ''}`;
   run.history.push({ at, by, note: why });
   endRun(run, 'canceled', why, stages, at);
