@@ -17,12 +17,10 @@ import type { Runtime } from '../../shared/runtime/runtime.js';
 import { decide } from '../../domain/approval/decide.js';
 import { expireStale } from '../../domain/approval/expiry.js';
 import { decideDepsFor } from '../../domain/approval/runtimeDeps.js';
-import { makeEvent } from '../../shared/contracts/index.js';
 import { stageRuntime } from '../../shared/stage/runner.js';
 import { MANIFEST } from '../../functions/stages.js';
-import { deliver, newRun } from '../support/stages.js';
 import { EXIT_REFUSED, runDecision, runExpire } from '../../cli/commands/approve.js';
-import { CONFIG_YAML, digest, emulatorEnv, memoryLogger, waitFor } from './harness.js';
+import { CONFIG_YAML, emulatorEnv, memoryLogger, runWaitingForApproval, waitFor } from './harness.js';
 
 jest.setTimeout(60_000);
 
@@ -46,14 +44,8 @@ async function setup(runtime: Runtime) {
     subscription,
     /** A run of `shop` whose builds succeeded, with its approval request recorded. */
     async waitingRun(): Promise<string> {
-      const after = hex(40);
-      const runId = `shop-${hex(6)}-${after.slice(0, 7)}-cli`;
+      const runId = await runWaitingForApproval(runtime, (after) => `shop-${hex(6)}-${after.slice(0, 7)}-cli`);
       runIds.add(runId);
-      const image = { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() };
-      await ledger.createRun(newRun({ runId, before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'] }), new Date(), {}, {});
-      // The build as buildStatus leaves it, then its build-finished through the promotion stage.
-      await ledger.updateRun(runId, (run) => ((run.builds.frontend = { buildId: 'b1', status: 'SUCCESS', image: { repository: image.repository, tag: image.tag, digest: image.digest } }), true));
-      await deliver(runtime, 'promotion', 'build-finished', makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha: after, image }));
       expect((await ledger.getRun(runId))?.stages.approval?.status).toBe('waiting');
       return runId;
     },

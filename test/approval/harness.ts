@@ -22,7 +22,8 @@ import type { HttpStage } from '../../shared/stage/declaration.js';
 import { MANIFEST } from '../../functions/stages.js';
 import { buildStageOf } from '../../functions/buildStatus/status.js';
 import { applyStageUpdate } from '../../shared/ledger/runLedger.js';
-import { emit, newRun, subscribeStages } from '../support/stages.js';
+import { makeEvent } from '../../shared/contracts/index.js';
+import { deliver, emit, newRun, subscribeStages } from '../support/stages.js';
 
 /**
  * Runs the two approval targets against a real runtime: the in-process bus with SQLite, or the
@@ -104,6 +105,29 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 
 const hex = (length: number) => randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
 export const digest = () => `sha256:${hex(64)}`;
+
+/** The build-finished that a run's one service (frontend) ends its build with. */
+export function frontendBuilt(runId: string, sha: string, image: { repository: string; tag: string; digest: string }): BuildFinished {
+  return makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha, image: { service: 'frontend', ...image } });
+}
+
+/**
+ * A run of `shop` whose build succeeded and which now waits for its approval, moved there by the
+ * promotion stage itself (no Slack: the request is only recorded). Resolves with its run id.
+ */
+export async function runWaitingForApproval(runtime: Runtime, runId: (after: string) => string = (after) => `shop-${after.slice(0, 7)}-${hex(8)}`): Promise<string> {
+  const after = hex(40);
+  const id = runId(after);
+  const ledger = runtime.ledger();
+  const image = { repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() };
+  await ledger.createRun(newRun({ runId: id, before: hex(40), after, pusher: { name: 'erin' }, services: ['frontend'] }), new Date(), {}, {});
+  // The build as buildStatus leaves it, then its build-finished through the promotion stage.
+  await ledger.updateRun(id, (run) => ((run.builds.frontend = { buildId: 'b1', status: 'SUCCESS', image }), true));
+  await deliver(runtime, 'promotion', 'build-finished', frontendBuilt(id, after, image));
+  const stage = (await ledger.getRun(id))?.stages.approval?.status;
+  if (stage !== 'waiting') throw new Error(`run ${id} does not wait for approval (its approval stage is ${stage})`);
+  return id;
+}
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 

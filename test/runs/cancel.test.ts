@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Subscription } from '../../shared/bus/bus.js';
 import { decodeEvent } from '../../shared/bus/events.js';
-import { makeEvent } from '../../shared/contracts/index.js';
 import type { RunFinished } from '../../shared/contracts/index.js';
 import { RUN_FINISHED_KEY, cancelRun, newRunRecord } from '../../shared/ledger/runLedger.js';
 import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
@@ -16,7 +15,7 @@ import { MANIFEST } from '../../functions/stages.js';
 import { EXIT_REFUSED, runDecision } from '../../cli/commands/approve.js';
 import { runCancel } from '../../cli/commands/cancel.js';
 import { deliver, newRun } from '../support/stages.js';
-import { CONFIG_YAML, digest, emulatorEnv, memoryLogger, waitFor } from '../approval/harness.js';
+import { CONFIG_YAML, emulatorEnv, frontendBuilt, memoryLogger, runWaitingForApproval, waitFor } from '../approval/harness.js';
 
 jest.setTimeout(60_000);
 
@@ -29,19 +28,10 @@ function output() {
 
 /** A run of `shop` whose build succeeded and which now waits for its approval (no Slack: the request is only recorded). */
 async function waitingRun(runtime: Runtime): Promise<string> {
-  const after = hex(40);
-  const runId = `shop-${after.slice(0, 7)}-${hex(8)}`;
-  const ledger = runtime.ledger();
-  const image = { service: 'frontend', repository: 'registry.local/frontend', tag: after.slice(0, 7), digest: digest() };
-  await ledger.createRun(newRun({ runId, after, services: ['frontend'] }), new Date(), {}, {});
-  await ledger.updateRun(runId, (run) => ((run.builds.frontend = { buildId: 'b1', status: 'SUCCESS', image: { repository: image.repository, tag: image.tag, digest: image.digest } }), true));
-  await deliver(runtime, 'promotion', 'build-finished', buildFinished(runId, after, image));
-  expect((await ledger.getRun(runId))?.stages.approval?.status).toBe('waiting');
+  const runId = await runWaitingForApproval(runtime);
+  expect((await runtime.ledger().getRun(runId))?.stages.approval?.status).toBe('waiting');
   return runId;
 }
-
-const buildFinished = (runId: string, sha: string, image: { service: string; repository: string; tag: string; digest: string }) =>
-  makeEvent('build-finished', { runId, pipeline: 'shop', service: 'frontend', buildId: 'b1', status: 'SUCCESS', sha, image });
 
 describe('cancelRun, the rule', () => {
   const plan = MANIFEST.plan;
@@ -113,7 +103,7 @@ describe('baton cancel against Pub/Sub + Firestore (emulators)', () => {
     expect(await runDecision({ runId, action: 'approve', as: 'carol', via: 'cli' }, env, approve)).toBe(EXIT_REFUSED);
     expect(approve.text()).toContain('(it has canceled)');
     // A redelivered build-finished: the runner skips an ended run's events, so no stage starts.
-    await deliver(runtime, 'promotion', 'build-finished', buildFinished(runId, run.after, { service: 'frontend', repository: 'registry.local/frontend', tag: run.after.slice(0, 7), digest: run.builds.frontend!.image!.digest }));
+    await deliver(runtime, 'promotion', 'build-finished', frontendBuilt(runId, run.after, run.builds.frontend!.image!));
     expect((await runtime.ledger().getRun(runId))?.stages).toEqual(run.stages);
 
     const again = output();
