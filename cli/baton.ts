@@ -11,13 +11,14 @@ import { register as registerCancel } from './commands/cancel.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerDev } from './commands/dev.js';
 import { register as registerEnvironments } from './commands/environments.js';
+import { register as registerRetry } from './commands/retry.js';
 import { register as registerRuns } from './commands/runs.js';
 
 const program = new Command('baton')
   .description('event-driven CI/CD for GKE: push, mirror, build, approve, chart bump, deploy')
   .showHelpAfterError();
 
-for (const register of [registerDemo, registerDev, registerRuns, registerApproval, registerCancel, registerEnvironments, registerAwait, registerBumpChart]) register(program);
+for (const register of [registerDemo, registerDev, registerRuns, registerApproval, registerCancel, registerRetry, registerEnvironments, registerAwait, registerBumpChart]) register(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`baton: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -8,11 +8,15 @@ import { isHttpStage, isScheduledStage, isTopicStage } from '../shared/stage/dec
 import type { Manifest } from '../shared/stage/manifest.js';
 import { httpStageTarget, scheduledStageTick, stageRuntime, topicStageHandler } from '../shared/stage/runner.js';
 import { isLoopbackHost, localApprovalRoutes } from '../domain/approval/localRoutes.js';
+import type { LocalRetryBody } from '../domain/approval/localRoutes.js';
 import { decide } from '../domain/approval/decide.js';
 import { expireStale } from '../domain/approval/expiry.js';
 import { decideDepsFor } from '../domain/approval/runtimeDeps.js';
 import { operationDepsFor, runEnvironmentOperation } from '../domain/environments/operations.js';
 import { approvalCallback } from './approvalCallback/stage.js';
+import { webhookIntake } from './webhookIntake/stage.js';
+import { runStartDeps } from './webhookIntake/handler.js';
+import { retryRun } from './webhookIntake/retry.js';
 import { MANIFEST } from './stages.js';
 
 export type EmbeddedStack = {
@@ -82,15 +86,17 @@ export async function startEmbeddedStack(runtime: Runtime, options: StackOptions
   }
   const scheduled = stages.filter(isScheduledStage).map((stage) => ({ stage, tick: scheduledStageTick(stage, runtime, manifest) }));
   const host = options.host ?? '127.0.0.1';
-  // `baton approve|reject|expire` reach the in-process bus through these; only on loopback.
+  // `baton approve|reject|expire|retry` and the environment commands reach the in-process bus through these; only on loopback.
   if (isLoopbackHost(host) && manifest.find(approvalCallback.name)) {
     const decideRuntime = stageRuntime<'approval-decided' | 'promotion-requested'>(runtime, approvalCallback, manifest);
     const decideNow = (body: Parameters<typeof decide>[0]) => decide(body, decideDepsFor(decideRuntime, 'background'));
+    const intake = manifest.find(webhookIntake.name) ? stageRuntime<'push-received'>(runtime, webhookIntake, manifest) : undefined;
     routes.push(
       ...localApprovalRoutes({
         decide: decideNow,
         expire: () => expireStale(decideDepsFor(decideRuntime, 'background')),
         environment: (operation) => runEnvironmentOperation(operation, operationDepsFor(decideRuntime, decideNow)),
+        ...(intake ? { retry: (request: LocalRetryBody) => retryRun(request, runStartDeps(intake)) } : {}),
       }),
     );
   }

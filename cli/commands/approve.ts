@@ -70,7 +70,7 @@ export async function postLocal<T>(env: NodeJS.ProcessEnv, path: string, body: u
     throw new Error(`failed to reach baton dev at ${devUrl(env)} (is \`baton dev\` running? BATON_DEV_URL says where): ${(error as Error).message}`);
   }
   const text = await response.text();
-  if (!response.ok) throw new Error(`failed to decide through baton dev: HTTP ${response.status} ${text}`);
+  if (!response.ok) throw new Error(`baton dev answered HTTP ${response.status} at ${path}: ${text}`);
   return JSON.parse(text) as T;
 }
 

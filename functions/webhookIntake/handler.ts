@@ -2,13 +2,12 @@ import type { HttpHandler, StageRuntime } from '../../shared/stage/declaration.j
 import { githubReceiver } from './github.js';
 import { gitlabReceiver } from './gitlab.js';
 import { receiveWebhook } from './intake.js';
-import type { IntakeDeps } from './intake.js';
+import type { RunStartDeps } from './intake.js';
 import { triggerJenkins } from './jenkins.js';
 
-/** webhookIntake's handler: wires the runtime's services into the intake logic, once. */
-export function webhookIntakeHandler(runtime: StageRuntime<'push-received'>): HttpHandler {
-  const deps: IntakeDeps = {
-    receivers: [githubReceiver(runtime.env.GITHUB_WEBHOOK_SECRET), gitlabReceiver(runtime.env.GITLAB_WEBHOOK_TOKEN)],
+/** What starting a run needs from the runtime, whether a webhook starts it or `baton retry` does. */
+export function runStartDeps(runtime: StageRuntime<'push-received'>): RunStartDeps {
+  return {
     config: runtime.config(),
     ledger: runtime.ledger(),
     publisher: runtime.publisher,
@@ -17,5 +16,10 @@ export function webhookIntakeHandler(runtime: StageRuntime<'push-received'>): Ht
     plan: (pipeline) => runtime.manifest.runPlan(pipeline),
     onRunStarted: (event, pipeline) => triggerJenkins(event, pipeline, runtime.env.JENKINS_TRIGGER_TOKEN),
   };
+}
+
+/** webhookIntake's handler: wires the runtime's services into the intake logic, once. */
+export function webhookIntakeHandler(runtime: StageRuntime<'push-received'>): HttpHandler {
+  const deps = { receivers: [githubReceiver(runtime.env.GITHUB_WEBHOOK_SECRET), gitlabReceiver(runtime.env.GITLAB_WEBHOOK_TOKEN)], ...runStartDeps(runtime) };
   return (request) => receiveWebhook(request, deps);
 }

@@ -12,8 +12,8 @@ import type { PushReceived } from '../../shared/contracts/index.js';
 import type { NormalizedPush, WebhookReceiver } from './receiver.js';
 import { PayloadError, uniquePaths } from './receiver.js';
 
-export type IntakeDeps = {
-  receivers: WebhookReceiver[];
+/** What starting a run needs, whether a webhook starts it or `baton retry` does (`retry.ts`). */
+export type RunStartDeps = {
   config: BatonConfig;
   ledger: RunLedger;
   publisher: Publisher<'push-received'>;
@@ -24,6 +24,8 @@ export type IntakeDeps = {
   /** Called after a run is published (Jenkins' remote trigger); its failure never fails the webhook. */
   onRunStarted?: (event: PushReceived, pipeline: Pipeline) => Promise<void>;
 };
+
+export type IntakeDeps = RunStartDeps & { receivers: WebhookReceiver[] };
 
 const json = (status: number, body: Record<string, unknown>): HttpResponse => ({ status, body });
 const ignored = (reason: string): HttpResponse => json(200, { ignored: reason });

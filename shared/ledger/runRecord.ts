@@ -106,6 +106,8 @@ export type RunRecord = {
   deployments?: Record<string, RunDeployment>;
   /** A rollback run: the environment it restores and the run whose release it restores. */
   rollback?: RollbackOf;
+  /** A retry (`baton retry`): the run it repeats, which is always the push's first run, and which attempt this is (2 on). */
+  retry?: RetryOf;
   /**
    * True from the write that ended the run until its `run-finished` event is published. The
    * reconciler walks only running runs, so this is how it finds an ended run whose announcement
@@ -117,6 +119,8 @@ export type RunRecord = {
 export type RunDeployment = { images: ReleaseImage[]; chartVersion?: string; checks?: CheckVerdict[] };
 
 export type RollbackOf = { environment: string; toRunId: string; fromRunId?: string; reason: string; by: Decider };
+
+export type RetryOf = { runId: string; attempt: number; by: string; reason?: string };
 
 export type NewRun = Omit<RunRecord, 'createdAt' | 'updatedAt' | 'status' | 'stages' | 'builds' | 'outbox' | 'history'>;
 

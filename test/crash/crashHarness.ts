@@ -37,6 +37,8 @@ export type CrashStack = {
   kind: Kind;
   ws: Workspace;
   home: string;
+  /** `baton dev`'s base URL (what the CLI reaches as BATON_DEV_URL). */
+  url: string;
   ledger: RunLedger;
   /** Every line the stack's processes wrote, across restarts. */
   output: string[];
@@ -196,7 +198,7 @@ export async function startCrashStack(kind: Kind, options: CrashStackOptions = {
           return existsSync(job) && (JSON.parse(readFileSync(job, 'utf8')) as { request: { runId: string } }).request.runId === run.runId;
         }).length
       : 0;
-    const commits = execFileSync('git', ['log', '--format=%H', `--grep=Baton-Run: ${run.runId}`, 'main'], { cwd: ws.charts, encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    const commits = execFileSync('git', ['log', '--format=%H', `--grep=^Baton-Run: ${run.runId}$`, 'main'], { cwd: ws.charts, encoding: 'utf8' }).split('\n').filter(Boolean).length;
     const tags = (JSON.parse(execFileSync('curl', ['-fsS', `http://${REGISTRY}/v2/${registryPath}/charts/online-boutique/tags/list`], { encoding: 'utf8' })) as { tags: string[] | null }).tags ?? [];
     const deploys = output.filter((line) => line.includes('"message":"deploy finished"') && line.includes(`"runId":"${run.runId}"`)).length;
     return { mirrorPushes: pushes, builds, chartCommits: commits, chartVersions: tags.length, deploysReported: deploys };
@@ -211,5 +213,5 @@ export async function startCrashStack(kind: Kind, options: CrashStackOptions = {
     }
   };
 
-  return { kind, ws, home, ledger, output, exits, start, push, finish, approve, operate, dies, stop, counts, mirrored };
+  return { kind, ws, home, url, ledger, output, exits, start, push, finish, approve, operate, dies, stop, counts, mirrored };
 }

@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { startCrashStack } from '../crash/crashHarness.js';
+import type { CrashStack } from '../crash/crashHarness.js';
+import { eventually } from '../support/runtimes.js';
+
+/**
+ * `baton retry` against a live `baton dev` (a child process, SQLite, real buildah and git): the
+ * binary asks baton dev (its loopback route; the bus lives in that process) to run a canceled
+ * run's push again. The attempt goes through the whole chain: built again, approved, its own
+ * chart commit. A retry of an older push after a newer one was deployed is superseded at its
+ * chart bump, and moves nothing back.
+ */
+describe('baton retry beside a live baton dev', () => {
+  let stack: CrashStack;
+  beforeAll(async () => {
+    stack = await startCrashStack('embedded');
+    await stack.start();
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const baton = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], {
+      env: { PATH: process.env.PATH, BATON_HOME: stack.home, BATON_CONFIG: stack.ws.configPath, BATON_DEV_URL: stack.url },
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+  const waitingForApproval = (runId: string) => eventually(async () => ((await stack.ledger.getRun(runId))?.stages.approval?.status === 'waiting' ? true : undefined), 90_000, `${runId} to wait for approval`);
+  const ended = (runId: string) => eventually(async () => {
+    const run = await stack.ledger.getRun(runId);
+    return run && run.status !== 'running' ? run : undefined;
+  }, 90_000, `${runId} to end`);
+
+  test('a canceled run is retried through baton dev and deploys as a run of its own; retrying it after a newer push deployed is superseded and moves nothing back', async () => {
+    const { runId: first, status } = await stack.push(2);
+    expect(status).toBe(202);
+    await waitingForApproval(first);
+    expect(await baton('cancel', first, '--as', 'dana', '--json')).toMatchObject({ outcome: 'canceled' });
+
+    expect(await baton('retry', first, '--as', 'dana', '--reason', 'it was the right change', '--json')).toEqual({
+      ok: true,
+      outcome: 'started',
+      runId: `${first}-r2`,
+      retryOf: first,
+      attempt: 2,
+      message: `run ${first}-r2 started: attempt 2 of ${first}, retried by cli:dana: it was the right change`,
+    });
+    const second = `${first}-r2`;
+    await waitingForApproval(second);
+    await stack.approve(second);
+    const deployed = await ended(second);
+    expect(deployed).toMatchObject({ status: 'succeeded', retry: { runId: first, attempt: 2 } });
+    // Built again and committed once, under its own id; the canceled run has no chart commit.
+    expect(stack.counts(deployed)).toMatchObject({ builds: 1, chartCommits: 1, deploysReported: 1 });
+    const canceled = (await stack.ledger.getRun(first))!;
+    expect(canceled.status).toBe('canceled');
+    expect(stack.counts(canceled)).toMatchObject({ builds: 1, chartCommits: 0 });
+    // The mirror already held the commit: the attempt pushed nothing to it again.
+    expect(stack.counts(deployed).mirrorPushes).toBe(1);
+
+    // A newer push deploys; then the older push is retried once more.
+    const { runId: newer } = await stack.push(3);
+    await waitingForApproval(newer);
+    await stack.approve(newer);
+    expect(await ended(newer)).toMatchObject({ status: 'succeeded' });
+    const chartVersions = stack.counts(deployed).chartVersions;
+    expect(await baton('retry', second, '--as', 'dana', '--json')).toMatchObject({ outcome: 'started', runId: `${first}-r3`, attempt: 3 });
+    // Built and approved like any run; the chart bump finds the newer build deployed and moves nothing back.
+    await waitingForApproval(`${first}-r3`);
+    await stack.approve(`${first}-r3`);
+    const third = await ended(`${first}-r3`);
+    expect(third).toMatchObject({ status: 'superseded', stages: { approval: { status: 'superseded', detail: `superseded: service frontend already runs a newer deploy (${newer})` }, chart: { status: 'skipped' } } });
+    expect(stack.counts(third)).toMatchObject({ chartCommits: 0, chartVersions });
+  }, 300_000);
+});
