@@ -4,7 +4,7 @@ import { affectedServices, matchPipeline } from '../../shared/config/pipelineCon
 import type { HttpRequest, HttpResponse } from '../../shared/adapters/http.js';
 import { isBotCommit } from '../../shared/git/botCommit.js';
 import { GITLAB_DELIVERY_HEADERS } from '../../shared/git/gitlabDelivery.js';
-import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import type { OutboxEntry, RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
 import { crashPoint } from '../../shared/stage/crashPoint.js';
 import type { Publisher } from '../../shared/stage/publisher.js';
 import type { Logger } from '../../shared/log/logger.js';
@@ -149,16 +149,14 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
   crashPoint('intake:after-ledger-write');
   const runLog = log.child({ runId, pipeline: pipeline.name });
   if (!created) {
-    const entry = run.outbox[item.key];
-    // Intake's work is done once the event went out; after that, the bus and the reconciler own it.
-    const leftIntake = !entry || entry.publishedAt !== undefined || Object.keys(entry.handled ?? {}).length > 0 || run.status !== 'running';
-    if (leftIntake) {
+    const stranded = strandedAtIntake(run, item.key);
+    if (!stranded) {
       runLog.info('ignored a redelivered webhook', { deliveryId });
       return json(200, { duplicate: true, deliveryId, runId });
     }
     // The run was accepted but never left intake (the process died before publishing, or the
     // message was lost): the redelivery drives it on instead of being answered as a duplicate.
-    await deps.publisher.republish(item.key, entry);
+    await deps.publisher.republish(item.key, stranded);
     runLog.warn('a redelivered webhook re-drove a run that never left intake', { deliveryId });
     return json(202, { runId, redriven: true });
   }
@@ -170,6 +168,17 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
     await deps.onRunStarted(item.event, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));
   }
   return json(202, { runId });
+}
+
+/**
+ * The run's start event when the run never left intake: written, but neither published nor
+ * handled by anyone, and the run still going. Intake's work is done once the event went out;
+ * after that, the bus and the reconciler own it.
+ */
+export function strandedAtIntake(run: RunRecord, key: string): OutboxEntry | undefined {
+  const entry = run.outbox[key];
+  if (!entry || entry.publishedAt !== undefined || Object.keys(entry.handled ?? {}).length > 0 || run.status !== 'running') return undefined;
+  return entry;
 }
 
 /**

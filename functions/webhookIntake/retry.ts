@@ -1,6 +1,8 @@
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import { PushReceived } from '../../shared/contracts/index.js';
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
+import { crashPoint } from '../../shared/stage/crashPoint.js';
+import { strandedAtIntake } from './intake.js';
 import type { RunStartDeps } from './intake.js';
 
 /**
@@ -14,7 +16,7 @@ import type { RunStartDeps } from './intake.js';
  * - **Once.** The attempt is one create-if-absent write of the run with its `push-received` in
  *   the outbox, as intake writes a run. Two retries at once reach the same id, and the second is
  *   told `already-retrying`, as is a retry while the newest attempt still runs. A crash after
- *   the write is the reconciler's, as for intake.
+ *   the write is repaired by the reconciler, or by asking again, as a redelivery repairs intake's.
  * - **Order.** An attempt sorts right after the push's first run and before any later push
  *   (`<first run's order>~<attempt>`): a retry of an old push never deploys over a newer one
  *   (environments never move a service back).
@@ -59,7 +61,11 @@ export async function retryRun(request: RetryRequest, deps: RunStartDeps): Promi
   const newest = await newestAttempt(deps.ledger, first, source);
   if (newest.run?.status === 'running') {
     if (newest.run.runId === source.runId) return refused('running', `run ${source.runId} is still running: cancel it first (baton cancel ${source.runId})`);
-    return { ok: true, outcome: 'already-retrying', runId: newest.run.runId, retryOf: first, attempt: newest.attempt, message: `run ${first} is already being retried as ${newest.run.runId}` };
+    // An attempt whose start a crash cut off is driven on, as a redelivered webhook drives its run.
+    const stranded = strandedAtIntake(newest.run, PUSH_KEY);
+    if (stranded) await deps.publisher.republish(PUSH_KEY, stranded);
+    const message = `run ${first} is already being retried as ${newest.run.runId}${stranded ? ' (its start, cut off, was published again)' : ''}`;
+    return { ok: true, outcome: 'already-retrying', runId: newest.run.runId, retryOf: first, attempt: newest.attempt, message };
   }
 
   const attempt = newest.attempt + 1;
@@ -96,6 +102,7 @@ export async function retryRun(request: RetryRequest, deps: RunStartDeps): Promi
     { [item.key]: { topic: item.topic, event: item.event, at: at.toISOString() } },
   );
   if (!created) return { ok: true, outcome: 'already-retrying', runId, retryOf: first, attempt, message: `run ${first} is already being retried as ${runId}` };
+  crashPoint('retry:after-ledger-write');
   const log = deps.log.child({ stage: 'intake', runId, pipeline: pipeline.name });
   // A failed publish stays in the outbox, for the reconciler, as intake's does.
   if ((await deps.publisher.send([item])).length) log.warn('started a retry whose event could not be published yet', { retryOf: first });

@@ -18,7 +18,9 @@ export const CRASH_POINTS = [
 
 /** The points only a pipeline with environments reaches (test/crash/crashEnvironments.ts). */
 export const ENVIRONMENT_CRASH_POINTS = ['verify:during', 'verify:after-rollback-started'] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof ENVIRONMENT_CRASH_POINTS)[number];
+/** `baton retry`'s start of a run, which only the CLI reaches (test/runs/retry.dev.test.ts). */
+export const RETRY_CRASH_POINTS = ['retry:after-ledger-write'] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number] | (typeof ENVIRONMENT_CRASH_POINTS)[number] | (typeof RETRY_CRASH_POINTS)[number];
 
 const target = process.env.BATON_CRASH_AT;
 

@@ -11,6 +11,23 @@ import { eventually } from '../support/runtimes.js';
  * chart commit. A retry of an older push after a newer one was deployed is superseded at its
  * chart bump, and moves nothing back.
  */
+/** The CLI beside the stack's baton dev, and waits on its ledger. */
+function driver(stack: () => CrashStack) {
+  const baton = async (...args: string[]) => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], {
+      env: { PATH: process.env.PATH, BATON_HOME: stack().home, BATON_CONFIG: stack().ws.configPath, BATON_DEV_URL: stack().url },
+    });
+    return JSON.parse(stdout) as Record<string, unknown>;
+  };
+  const waitingForApproval = (runId: string) => eventually(async () => ((await stack().ledger.getRun(runId))?.stages.approval?.status === 'waiting' ? true : undefined), 90_000, `${runId} to wait for approval`);
+  const ended = (runId: string) =>
+    eventually(async () => {
+      const run = await stack().ledger.getRun(runId);
+      return run && run.status !== 'running' ? run : undefined;
+    }, 90_000, `${runId} to end`);
+  return { baton, waitingForApproval, ended };
+}
+
 describe('baton retry beside a live baton dev', () => {
   let stack: CrashStack;
   beforeAll(async () => {
@@ -21,17 +38,7 @@ describe('baton retry beside a live baton dev', () => {
     await stack?.stop();
   });
 
-  const baton = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], {
-      env: { PATH: process.env.PATH, BATON_HOME: stack.home, BATON_CONFIG: stack.ws.configPath, BATON_DEV_URL: stack.url },
-    });
-    return JSON.parse(stdout) as Record<string, unknown>;
-  };
-  const waitingForApproval = (runId: string) => eventually(async () => ((await stack.ledger.getRun(runId))?.stages.approval?.status === 'waiting' ? true : undefined), 90_000, `${runId} to wait for approval`);
-  const ended = (runId: string) => eventually(async () => {
-    const run = await stack.ledger.getRun(runId);
-    return run && run.status !== 'running' ? run : undefined;
-  }, 90_000, `${runId} to end`);
+  const { baton, waitingForApproval, ended } = driver(() => stack);
 
   test('a canceled run is retried through baton dev and deploys as a run of its own; retrying it after a newer push deployed is superseded and moves nothing back', async () => {
     const { runId: first, status } = await stack.push(2);
@@ -73,5 +80,44 @@ describe('baton retry beside a live baton dev', () => {
     const third = await ended(`${first}-r3`);
     expect(third).toMatchObject({ status: 'superseded', stages: { approval: { status: 'superseded', detail: `superseded: service frontend already runs a newer deploy (${newer})` }, chart: { status: 'skipped' } } });
     expect(stack.counts(third)).toMatchObject({ chartCommits: 0, chartVersions });
+  }, 300_000);
+});
+
+describe('baton retry when baton dev dies starting the attempt', () => {
+  let stack: CrashStack;
+  beforeAll(async () => {
+    stack = await startCrashStack('embedded');
+    // Only a retry reaches this point: the push and its first run go as ever.
+    await stack.start('retry:after-ledger-write');
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  const { baton, waitingForApproval, ended } = driver(() => stack);
+
+  test('killed at retry:after-ledger-write, the attempt is written but never started; after the restart it runs to its one chart commit', async () => {
+    const { runId: first } = await stack.push(2);
+    await waitingForApproval(first);
+    expect(await baton('cancel', first, '--as', 'dana', '--json')).toMatchObject({ outcome: 'canceled' });
+    // baton dev dies answering: the CLI reports the error.
+    await expect(baton('retry', first, '--as', 'dana', '--json')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('failed to reach baton dev') });
+    await stack.dies(10_000);
+    expect(stack.exits.at(-1)).toBe('SIGKILL');
+    const second = `${first}-r2`;
+    const written = (await stack.ledger.getRun(second))!;
+    expect(written).toMatchObject({ status: 'running', retry: { runId: first, attempt: 2 } });
+    expect(written.outbox['push-received']?.publishedAt).toBeUndefined();
+    expect(written.stages.mirror).toBeUndefined();
+
+    await stack.start();
+    await waitingForApproval(second);
+    // Asked again, it is the same attempt.
+    expect(await baton('retry', first, '--as', 'dana', '--json')).toMatchObject({ outcome: 'already-retrying', runId: second });
+    await stack.approve(second);
+    const deployed = await ended(second);
+    expect(deployed.status).toBe('succeeded');
+    expect(deployed.history.map((entry) => entry.note).join('\n')).toMatch(/re-drove push-received/);
+    expect(stack.counts(deployed)).toMatchObject({ builds: 1, chartCommits: 1, deploysReported: 1 });
+    expect(await stack.ledger.getRun(`${first}-r3`)).toBeUndefined();
   }, 300_000);
 });

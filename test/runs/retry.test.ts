@@ -140,6 +140,33 @@ describe('baton retry against Pub/Sub + Firestore (emulators)', () => {
     await waitFor(() => published(`${first}-r3`).length > 0, 'attempt 3\'s push-received');
   });
 
+  test('an attempt whose start a crash cut off (written, never published) is published when the retry is asked again', async () => {
+    const first = await pushed();
+    await fail(first);
+    const original = (await runtime.ledger().getRun(first))!;
+    const second = `${first}-r2`;
+    // As retryRun leaves it when its process dies right after the write (retry:after-ledger-write).
+    const event = { ...original.outbox['push-received']!.event, runId: second, order: `${original.order}~0002` };
+    const at = new Date();
+    await runtime.ledger().createRun(
+      newRun({ runId: second, after: original.after, services: ['frontend'], order: `${original.order}~0002`, retry: { runId: first, attempt: 2, by: 'cli:alice' } }),
+      at,
+      { intake: { status: 'succeeded', startedAt: at.toISOString(), endedAt: at.toISOString() } },
+      { 'push-received': { topic: 'push-received', event, at: at.toISOString() } },
+    );
+    const out = output();
+    expect(await runRetry({ runId: first, as: 'alice', via: 'cli' }, env, out)).toBe(0);
+    expect(out.text()).toBe(`run ${first} is already being retried as ${second} (its start, cut off, was published again)\n`);
+    await waitFor(() => published(second).length > 0, 'the attempt\'s push-received');
+    expect((await runtime.ledger().getRun(second))?.outbox['push-received']?.publishedAt).toBeDefined();
+    // Published now, it is the bus's: asking once more publishes nothing.
+    const again = output();
+    expect(await runRetry({ runId: first, as: 'alice', via: 'cli' }, env, again)).toBe(0);
+    expect(again.text()).toBe(`run ${first} is already being retried as ${second}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(published(second)).toHaveLength(1);
+  });
+
   test('a run still running, a rollback, a pipeline no longer configured and an unknown run are refused with exit 2, and nothing is written', async () => {
     const running = await pushed();
     const out = output();
