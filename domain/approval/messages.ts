@@ -38,6 +38,8 @@ export type RunView = {
   environment?: string;
   /** The release going there: the built images and those kept from the environment's last release. */
   release?: Array<{ service: string; tag: string; digest: string; builtBy?: { runId: string } }>;
+  /** A retry (`baton retry`): approvers see which attempt this is, who asked and why. */
+  retry?: { runId: string; attempt: number; by: string; reason?: string };
 };
 
 export function escapeMrkdwn(text: string): string {
@@ -98,7 +100,8 @@ function deployWhat(view: RunView, bold = false): string {
 }
 
 function linksLine(view: RunView): string {
-  return [view.compareUrl ? link(view.compareUrl, 'Compare changes') : undefined, `run \`${escapeMrkdwn(view.runId)}\``].filter(Boolean).join(' · ');
+  const retry = view.retry && `attempt ${view.retry.attempt} of run \`${escapeMrkdwn(view.retry.runId)}\`, retried by ${escapeMrkdwn(view.retry.by)}${view.retry.reason ? `: ${escapeMrkdwn(view.retry.reason.slice(0, 200))}` : ''}`;
+  return [view.compareUrl ? link(view.compareUrl, 'Compare changes') : undefined, `run \`${escapeMrkdwn(view.runId)}\``, retry].filter(Boolean).join(' · ');
 }
 
 /** Slack's date token: shown in each reader's time zone, with the ISO time as fallback. */

@@ -48,6 +48,7 @@ export function runView(run: RunRecord, environment: string = IMPLICIT_ENVIRONME
     pusher: run.pusher,
     headMessage: run.headMessage,
     compareUrl: run.compareUrl,
+    ...(run.retry ? { retry: run.retry } : {}),
     services: run.services.map((service) => {
       const build = run.builds[service];
       return {

@@ -141,6 +141,12 @@ describe('messages', () => {
     expect(JSON.stringify(message.blocks)).toContain('"value":"v1.c.d"');
   });
 
+  test("a retry's question says which attempt it is, who asked and why, escaped", () => {
+    const retried = { ...view, runId: 'shop-7-abc1234-r2', retry: { runId: 'shop-7-abc1234', attempt: 2, by: 'cli:alice', reason: 'flaky <test>' } };
+    expect(FakeSlack.textOf(approvalRequestMessage(retried, { approve: 'a', reject: 'r' }, '2026-11-27T10:00:00.000Z'))).toContain('run `shop-7-abc1234-r2` · attempt 2 of run `shop-7-abc1234`, retried by cli:alice: flaky &lt;test&gt;');
+    expect(FakeSlack.textOf(approvalRequestMessage(view, { approve: 'a', reject: 'r' }, '2026-11-27T10:00:00.000Z'))).not.toContain('attempt');
+  });
+
   test('a failure message has no actions block', () => {
     const message = buildFailedMessage({ ...view, services: [{ service: 'network', status: 'FAILURE', detail: 'plan failed' }] });
     expect(message.blocks.some((block) => block.type === 'actions')).toBe(false);
