@@ -44,7 +44,8 @@ export function register(program: Command): void {
           const [{ runEnvironments }, { MANIFEST }] = await Promise.all([import('../../domain/environments/summary.js'), import('../../functions/stages.js')]);
           process.stdout.write(`${JSON.stringify({ ...run, environments: await runEnvironments(run, MANIFEST, ledger) }, null, 2)}\n`);
         } else {
-          process.stdout.write(formatStatus(run, new Date()));
+          const { pushAttempts } = await import('../../functions/webhookIntake/retry.js');
+          process.stdout.write(formatStatus(run, new Date(), await pushAttempts(ledger, run)));
         }
       });
     });

@@ -48,12 +48,17 @@ export function formatRuns(runs: RunRecord[]): string {
   return `${table(['RUN', 'PIPELINE', 'STATUS', 'STAGE', 'COMMIT', 'PUSHER', 'CREATED'], rows).join('\n')}\n`;
 }
 
-/** One run's stage timeline: stage, status, start, duration, detail, then each stage's links and each service's build. */
-export function formatStatus(run: RunRecord, now: Date): string {
+/**
+ * One run's stage timeline: stage, status, start, duration, detail, then each stage's links and
+ * each service's build. `attempts`: every run of the run's push (`baton retry`), shown when there
+ * is more than one.
+ */
+export function formatStatus(run: RunRecord, now: Date, attempts: ReadonlyArray<{ attempt: number; run: Pick<RunRecord, 'runId' | 'status'> }> = []): string {
   const lines = [
     `run ${run.runId}: ${run.status}${run.reason ? ` (${run.reason})` : ''}  (pipeline ${run.pipeline}, ${run.kind})`,
     `commit ${run.after.slice(0, 7)} on ${run.branch} of ${run.repository}, pushed by ${run.pusher.name}${run.headMessage ? `: ${run.headMessage}` : ''}`,
     `services: ${run.services.join(', ') || '(none yet)'}`,
+    ...(attempts.length > 1 ? [`attempts: ${attempts.map(({ attempt, run: other }) => `${attempt}. ${other.runId} ${other.status}${other.runId === run.runId ? ' (this one)' : ''}`).join(' · ')}`] : []),
     '',
   ];
   const rows = stagesOf(run).map((stage) => {

@@ -113,11 +113,24 @@ export async function retryRun(request: RetryRequest, deps: RunStartDeps): Promi
 
 /** The push's newest run: its first run (attempt 1) or the highest attempt written after it. */
 async function newestAttempt(ledger: RunLedger, first: string, source: RunRecord): Promise<{ attempt: number; run: RunRecord | undefined }> {
-  let newest = { attempt: 1, run: first === source.runId ? source : await ledger.getRun(first) };
+  const attempts = await attemptsOf(ledger, first, source);
+  return attempts.at(-1) ?? { attempt: 1, run: undefined };
+}
+
+/**
+ * Every run of a run's push, in attempt order: its first run (when it is still there) and each
+ * retry. What `baton status` lists, so that a failed run shows it was tried again.
+ */
+export async function pushAttempts(ledger: RunLedger, run: RunRecord): Promise<Array<{ attempt: number; run: RunRecord }>> {
+  return (await attemptsOf(ledger, run.retry?.runId ?? run.runId, run)).filter((entry): entry is { attempt: number; run: RunRecord } => entry.run !== undefined);
+}
+
+async function attemptsOf(ledger: RunLedger, first: string, source: RunRecord): Promise<Array<{ attempt: number; run: RunRecord | undefined }>> {
+  const attempts = [{ attempt: 1, run: first === source.runId ? source : await ledger.getRun(first) }];
   for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt++) {
     const run = attempt === source.retry?.attempt ? source : await ledger.getRun(retryRunId(first, attempt));
-    if (!run) return newest;
-    newest = { attempt, run };
+    if (!run) return attempts;
+    attempts.push({ attempt, run });
   }
   throw new Error(`run ${first} has been retried ${MAX_ATTEMPTS} times`);
 }

@@ -13,19 +13,20 @@ import { eventually } from '../support/runtimes.js';
  */
 /** The CLI beside the stack's baton dev, and waits on its ledger. */
 function driver(stack: () => CrashStack) {
-  const baton = async (...args: string[]) => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], {
-      env: { PATH: process.env.PATH, BATON_HOME: stack().home, BATON_CONFIG: stack().ws.configPath, BATON_DEV_URL: stack().url },
-    });
-    return JSON.parse(stdout) as Record<string, unknown>;
-  };
+  const text = async (...args: string[]) =>
+    (
+      await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], {
+        env: { PATH: process.env.PATH, BATON_HOME: stack().home, BATON_CONFIG: stack().ws.configPath, BATON_DEV_URL: stack().url },
+      })
+    ).stdout;
+  const baton = async (...args: string[]) => JSON.parse(await text(...args)) as Record<string, unknown>;
   const waitingForApproval = (runId: string) => eventually(async () => ((await stack().ledger.getRun(runId))?.stages.approval?.status === 'waiting' ? true : undefined), 90_000, `${runId} to wait for approval`);
   const ended = (runId: string) =>
     eventually(async () => {
       const run = await stack().ledger.getRun(runId);
       return run && run.status !== 'running' ? run : undefined;
     }, 90_000, `${runId} to end`);
-  return { baton, waitingForApproval, ended };
+  return { text, baton, waitingForApproval, ended };
 }
 
 describe('baton retry beside a live baton dev', () => {
@@ -38,7 +39,7 @@ describe('baton retry beside a live baton dev', () => {
     await stack?.stop();
   });
 
-  const { baton, waitingForApproval, ended } = driver(() => stack);
+  const { text, baton, waitingForApproval, ended } = driver(() => stack);
 
   test('a canceled run is retried through baton dev and deploys as a run of its own; retrying it after a newer push deployed is superseded and moves nothing back', async () => {
     const { runId: first, status } = await stack.push(2);
@@ -60,12 +61,16 @@ describe('baton retry beside a live baton dev', () => {
     const deployed = await ended(second);
     expect(deployed).toMatchObject({ status: 'succeeded', retry: { runId: first, attempt: 2 } });
     // Built again and committed once, under its own id; the canceled run has no chart commit.
+    // The deploy's log line reaches this process through a pipe, maybe after the ledger write.
+    await eventually(() => (stack.counts(deployed).deploysReported > 0 ? true : undefined), 10_000, 'the deploy to be reported');
     expect(stack.counts(deployed)).toMatchObject({ builds: 1, chartCommits: 1, deploysReported: 1 });
     const canceled = (await stack.ledger.getRun(first))!;
     expect(canceled.status).toBe('canceled');
     expect(stack.counts(canceled)).toMatchObject({ builds: 1, chartCommits: 0 });
     // The mirror already held the commit: the attempt pushed nothing to it again.
     expect(stack.counts(deployed).mirrorPushes).toBe(1);
+    // The canceled run's status points at the attempt that deployed.
+    expect(await text('status', first)).toContain(`\nattempts: 1. ${first} canceled (this one) · 2. ${second} succeeded\n`);
 
     // A newer push deploys; then the older push is retried once more.
     const { runId: newer } = await stack.push(3);
@@ -117,6 +122,8 @@ describe('baton retry when baton dev dies starting the attempt', () => {
     const deployed = await ended(second);
     expect(deployed.status).toBe('succeeded');
     expect(deployed.history.map((entry) => entry.note).join('\n')).toMatch(/re-drove push-received/);
+    // The deploy's log line reaches this process through a pipe, maybe after the ledger write.
+    await eventually(() => (stack.counts(deployed).deploysReported > 0 ? true : undefined), 10_000, 'the deploy to be reported');
     expect(stack.counts(deployed)).toMatchObject({ builds: 1, chartCommits: 1, deploysReported: 1 });
     expect(await stack.ledger.getRun(`${first}-r3`)).toBeUndefined();
   }, 300_000);

@@ -11,7 +11,8 @@ import { embeddedRuntime } from '../../shared/runtime/embeddedRuntime.js';
 import { httpStageTarget } from '../../shared/stage/runner.js';
 import { MANIFEST } from '../../functions/stages.js';
 import { webhookIntake } from '../../functions/webhookIntake/stage.js';
-import { retryOrder, retryRunId } from '../../functions/webhookIntake/retry.js';
+import { pushAttempts, retryOrder, retryRunId } from '../../functions/webhookIntake/retry.js';
+import { formatStatus } from '../../cli/runs/format.js';
 import { EXIT_REFUSED } from '../../cli/commands/approve.js';
 import { runRetry } from '../../cli/commands/retry.js';
 import { githubHeaders, githubPushPayload } from '../../standins/gitHost.js';
@@ -138,6 +139,16 @@ describe('baton retry against Pub/Sub + Firestore (emulators)', () => {
     expect(JSON.parse(third.text())).toMatchObject({ ok: true, outcome: 'started', runId: `${first}-r3`, retryOf: first, attempt: 3 });
     expect(await runtime.ledger().getRun(`${first}-r3`)).toMatchObject({ order: `${original.order}~0003`, retry: { runId: first, attempt: 3, by: 'jenkins:bob' } });
     await waitFor(() => published(`${first}-r3`).length > 0, 'attempt 3\'s push-received');
+
+    // baton status lists every attempt of the push, from any of them.
+    const attempts = await pushAttempts(runtime.ledger(), (await runtime.ledger().getRun(retryId))!);
+    expect(attempts.map(({ attempt, run }) => [attempt, run.runId, run.status])).toEqual([
+      [1, first, 'failed'],
+      [2, retryId, 'failed'],
+      [3, `${first}-r3`, 'running'],
+    ]);
+    expect(formatStatus((await runtime.ledger().getRun(retryId))!, new Date(), attempts)).toContain(`\nattempts: 1. ${first} failed · 2. ${retryId} failed (this one) · 3. ${first}-r3 running\n`);
+    expect(formatStatus(original, new Date(), [attempts[0]!])).not.toContain('attempts:');
   });
 
   test('an attempt whose start a crash cut off (written, never published) is published when the retry is asked again', async () => {
