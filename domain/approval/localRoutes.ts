@@ -63,12 +63,20 @@ export function localApprovalRoutes(deps: LocalApprovalDeps): Route[] {
     return body.ok ? { status: 200, body: await deps.environment(body.value) } : body.response;
   };
   const { retry } = deps;
-  const localRetry: HttpTarget = async (request) => {
-    const body = parseBody(LocalRetryBody, request.rawBody);
-    return body.ok ? { status: 200, body: await retry!(body.value) } : body.response;
-  };
+  const localRetry: Route[] = retry
+    ? [
+        {
+          method: 'POST',
+          path: LOCAL_RETRY_PATH,
+          target: async (request) => {
+            const body = parseBody(LocalRetryBody, request.rawBody);
+            return body.ok ? { status: 200, body: await retry(body.value) } : body.response;
+          },
+        },
+      ]
+    : [];
   return [
-    ...(retry ? [{ method: 'POST' as const, path: LOCAL_RETRY_PATH, target: localRetry }] : []),
+    ...localRetry,
     { method: 'POST', path: LOCAL_DECIDE_PATH, target: localDecide },
     { method: 'POST', path: LOCAL_EXPIRE_PATH, target: localExpire },
     { method: 'POST', path: LOCAL_ENVIRONMENT_PATH, target: localEnvironment },

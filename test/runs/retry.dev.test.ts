@@ -46,6 +46,11 @@ describe('baton retry beside a live baton dev', () => {
     expect(status).toBe(202);
     await waitingForApproval(first);
     expect(await baton('cancel', first, '--as', 'dana', '--json')).toMatchObject({ outcome: 'canceled' });
+    // A malformed request to baton dev's route is a 400 that names the field, and starts nothing.
+    const malformed = await fetch(`${stack.url}/_local/retry`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ runId: first }) });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: string }).error).toMatch(/^by: /);
+    expect(await stack.ledger.getRun(`${first}-r2`)).toBeUndefined();
 
     expect(await baton('retry', first, '--as', 'dana', '--reason', 'it was the right change', '--json')).toEqual({
       ok: true,
