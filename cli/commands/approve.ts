@@ -57,6 +57,11 @@ export function actorFrom(who: { as?: string; via?: string }, env: NodeJS.Proces
   return { id, via };
 }
 
+/** The `--as` and `--via` options that `actorFrom` reads, on a command; `asWhat` says whose identity `--as` gives. */
+export function actorOptions(command: Command, asWhat: string): Command {
+  return command.option('--as <identity>', asWhat).option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)');
+}
+
 export async function closeRuntime(runtime: Runtime): Promise<void> {
   await Promise.allSettled([runtime.bus().close(), runtime.ledger().close()]);
 }
@@ -129,11 +134,7 @@ export async function runExpire(options: { json?: boolean }, env: NodeJS.Process
 
 export function register(program: Command): void {
   for (const action of ['approve', 'reject'] as const) {
-    program
-      .command(`${action} <runId>`)
-      .description(`${action} a run waiting for approval (same rules as the Slack buttons)`)
-      .option('--as <identity>', 'who decides: a CLI name or Jenkins user id, matched against the approvers as cli:<id> or jenkins:<id>')
-      .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
+    actorOptions(program.command(`${action} <runId>`).description(`${action} a run waiting for approval (same rules as the Slack buttons)`), 'who decides: a CLI name or Jenkins user id, matched against the approvers as cli:<id> or jenkins:<id>')
       .option('--reason <text>', 'why (kept with the decision)')
       .option('--env <environment>', 'the environment the approval is for (a pipeline with environments)')
       .option('--json', 'print the outcome as JSON')

@@ -5,7 +5,7 @@ import type { BuildStatus } from '../../shared/contracts/index.js';
 import type { CancelOutcome, RunRecord } from '../../shared/ledger/runLedger.js';
 import { redactedError } from '../../shared/log/redact.js';
 import { cliRuntime } from '../cliRuntime.js';
-import { EXIT_REFUSED, actorFrom, closeRuntime } from './approve.js';
+import { EXIT_REFUSED, actorFrom, actorOptions, closeRuntime } from './approve.js';
 
 /**
  * `baton cancel <runId>`: stops a run, as Cloud Build's cancel and Jenkins' abort button do. The
@@ -125,11 +125,7 @@ async function stopBuilds(runtime: ReturnType<typeof cliRuntime>, run: RunRecord
 }
 
 export function register(program: Command): void {
-  program
-    .command('cancel <runId>')
-    .description('stop a run: it ends canceled, its running builds are stopped, and no later stage starts')
-    .option('--as <identity>', 'who cancels: a CLI name or Jenkins user id (recorded as cli:<id> or jenkins:<id>)')
-    .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
+  actorOptions(program.command('cancel <runId>').description('stop a run: it ends canceled, its running builds are stopped, and no later stage starts'), 'who cancels: a CLI name or Jenkins user id (recorded as cli:<id> or jenkins:<id>)')
     .option('--reason <text>', 'why (kept as the run\'s reason)')
     .option('--json', 'print the outcome as JSON')
     .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; json?: boolean }) => {

@@ -5,7 +5,7 @@ import { environmentsOf } from '../../domain/environments/config.js';
 import type { EnvironmentOperation, OperationResult } from '../../domain/environments/operations.js';
 import { LOCAL_ENVIRONMENT_PATH } from '../../domain/approval/localRoutes.js';
 import { cliRuntime } from '../cliRuntime.js';
-import { EXIT_REFUSED, actorFrom, closeRuntime, postLocal } from './approve.js';
+import { EXIT_REFUSED, actorFrom, actorOptions, closeRuntime, postLocal } from './approve.js';
 
 /**
  * Environments from the command line (issue #15):
@@ -63,8 +63,7 @@ export function listEnvironments(pipelineName: string, env: NodeJS.ProcessEnv = 
   }));
 }
 
-const whoOptions = (command: Command) =>
-  command.option('--as <identity>', 'who: a CLI name or Jenkins user id, matched against the approvers as cli:<id> or jenkins:<id>').option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)').option('--json', 'print the result as JSON');
+const whoOptions = (command: Command) => actorOptions(command, 'who: a CLI name or Jenkins user id, matched against the approvers as cli:<id> or jenkins:<id>').option('--json', 'print the result as JSON');
 
 export function register(program: Command): void {
   program

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LOCAL_RETRY_PATH } from '../../domain/approval/localRoutes.js';
 import type { RetryOutcome, RetryRequest } from '../../functions/webhookIntake/retry.js';
 import { cliRuntime } from '../cliRuntime.js';
-import { EXIT_REFUSED, actorFrom, closeRuntime, postLocal } from './approve.js';
+import { EXIT_REFUSED, actorFrom, actorOptions, closeRuntime, postLocal } from './approve.js';
 
 /**
  * `baton retry <runId>`: runs a run's push again as a new run (`<first run>-r<n>`), as Cloud
@@ -43,11 +43,7 @@ export async function runRetry(options: RetryCommandOptions, env: NodeJS.Process
 }
 
 export function register(program: Command): void {
-  program
-    .command('retry <runId>')
-    .description("run a run's push again as a new run (the whole chain), as Cloud Build's retry does")
-    .option('--as <identity>', 'who retries: a CLI name or Jenkins user id (recorded as cli:<id> or jenkins:<id>)')
-    .option('--via <channel>', 'cli or jenkins (default jenkins when JENKINS_URL is set)')
+  actorOptions(program.command('retry <runId>').description("run a run's push again as a new run (the whole chain), as Cloud Build's retry does"), 'who retries: a CLI name or Jenkins user id (recorded as cli:<id> or jenkins:<id>)')
     .option('--reason <text>', 'why (kept on the new run)')
     .option('--json', 'print the outcome as JSON')
     .action(async (runId: string, opts: { as?: string; via?: string; reason?: string; json?: boolean }) => {
