@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { DEMO_REPOSITORY, createWorkspace, pushChange } from '../../cli/demo/workspace.js';
 import type { Workspace } from '../../cli/demo/workspace.js';
 import { pushedCommits } from '../../cli/demo/gitPush.js';
@@ -62,6 +63,11 @@ export type CrashStack = {
   counts(run: RunRecord): { mirrorPushes: number; builds: number; chartCommits: number; chartVersions: number; deploysReported: number };
   /** The mirror holds the run's commit. */
   mirrored(run: RunRecord): boolean;
+  /**
+   * Runs the `baton` binary beside this stack, as a user would (its BATON_HOME, config, runtime
+   * and BATON_DEV_URL); resolves with its stdout, and rejects as `execFile` does on a non-zero exit.
+   */
+  baton(...args: string[]): Promise<string>;
 };
 
 export type CrashStackOptions = {
@@ -213,5 +219,20 @@ export async function startCrashStack(kind: Kind, options: CrashStackOptions = {
     }
   };
 
-  return { kind, ws, home, url, ledger, output, exits, start, push, finish, approve, operate, dies, stop, counts, mirrored };
+  const baton = async (...args: string[]) => (await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], { cwd: ROOT, env: { ...env, BATON_DEV_URL: url } })).stdout;
+
+  return { kind, ws, home, url, ledger, output, exits, start, push, finish, approve, operate, dies, stop, counts, mirrored, baton };
+}
+
+/** A stack for a test file: started (at `crashAt`, when given) before its tests, stopped after them. */
+export function useCrashStack(kind: Kind, crashAt?: CrashPoint): () => CrashStack {
+  let stack: CrashStack | undefined;
+  beforeAll(async () => {
+    stack = await startCrashStack(kind);
+    await stack.start(crashAt);
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+  return () => stack!;
 }

@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { startCrashStack } from '../crash/crashHarness.js';
-import type { CrashStack } from '../crash/crashHarness.js';
+import { useCrashStack } from '../crash/crashHarness.js';
 import { eventually } from '../support/runtimes.js';
 
 /**
@@ -11,24 +10,16 @@ import { eventually } from '../support/runtimes.js';
  * its expiry sweep closes the request; nothing of the chart happens.
  */
 describe('baton cancel beside a live baton dev', () => {
-  let stack: CrashStack;
-  beforeAll(async () => {
-    stack = await startCrashStack('embedded');
-    await stack.start();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+  const live = useCrashStack('embedded');
 
   test('a run waiting for approval ends canceled, its run-finished goes out through the reconciler, and no chart commit follows', async () => {
+    const stack = live();
     const { runId, status } = await stack.push(2);
     expect(status).toBe(202);
     await eventually(async () => ((await stack.ledger.getRun(runId))?.stages.approval?.status === 'waiting' ? true : undefined), 90_000, 'the approval request');
 
-    const cancel = await promisify(execFile)(process.execPath, ['dist/cli/baton.js', 'cancel', runId, '--as', 'dana', '--reason', 'wrong change', '--json'], {
-      env: { PATH: process.env.PATH, BATON_HOME: stack.home, BATON_CONFIG: stack.ws.configPath },
-    });
-    expect(JSON.parse(cancel.stdout)).toMatchObject({ outcome: 'canceled', reason: 'canceled by cli:dana: wrong change' });
+    const cancel = await stack.baton('cancel', runId, '--as', 'dana', '--reason', 'wrong change', '--json');
+    expect(JSON.parse(cancel)).toMatchObject({ outcome: 'canceled', reason: 'canceled by cli:dana: wrong change' });
 
     // The reconciler publishes it after the grace a live writer gets (15 s), on its 5 s tick.
     const announced = await eventually(async () => {

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { startCrashStack } from '../crash/crashHarness.js';
+import { useCrashStack } from '../crash/crashHarness.js';
 import type { CrashStack } from '../crash/crashHarness.js';
 import { eventually } from '../support/runtimes.js';
 
@@ -11,37 +9,25 @@ import { eventually } from '../support/runtimes.js';
  * chart commit. A retry of an older push after a newer one was deployed is superseded at its
  * chart bump, and moves nothing back.
  */
+
 /** The CLI beside the stack's baton dev, and waits on its ledger. */
 function driver(stack: () => CrashStack) {
-  const text = async (...args: string[]) =>
-    (
-      await promisify(execFile)(process.execPath, ['dist/cli/baton.js', ...args], {
-        env: { PATH: process.env.PATH, BATON_HOME: stack().home, BATON_CONFIG: stack().ws.configPath, BATON_DEV_URL: stack().url },
-      })
-    ).stdout;
-  const baton = async (...args: string[]) => JSON.parse(await text(...args)) as Record<string, unknown>;
+  const baton = async (...args: string[]) => JSON.parse(await stack().baton(...args)) as Record<string, unknown>;
   const waitingForApproval = (runId: string) => eventually(async () => ((await stack().ledger.getRun(runId))?.stages.approval?.status === 'waiting' ? true : undefined), 90_000, `${runId} to wait for approval`);
   const ended = (runId: string) =>
     eventually(async () => {
       const run = await stack().ledger.getRun(runId);
       return run && run.status !== 'running' ? run : undefined;
     }, 90_000, `${runId} to end`);
-  return { text, baton, waitingForApproval, ended };
+  return { baton, waitingForApproval, ended };
 }
 
 describe('baton retry beside a live baton dev', () => {
-  let stack: CrashStack;
-  beforeAll(async () => {
-    stack = await startCrashStack('embedded');
-    await stack.start();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
-
-  const { text, baton, waitingForApproval, ended } = driver(() => stack);
+  const live = useCrashStack('embedded');
+  const { baton, waitingForApproval, ended } = driver(live);
 
   test('a canceled run is retried through baton dev and deploys as a run of its own; retrying it after a newer push deployed is superseded and moves nothing back', async () => {
+    const stack = live();
     const { runId: first, status } = await stack.push(2);
     expect(status).toBe(202);
     await waitingForApproval(first);
@@ -75,7 +61,7 @@ describe('baton retry beside a live baton dev', () => {
     // The mirror already held the commit: the attempt pushed nothing to it again.
     expect(stack.counts(deployed).mirrorPushes).toBe(1);
     // The canceled run's status points at the attempt that deployed.
-    expect(await text('status', first)).toContain(`\nattempts: 1. ${first} canceled (this one) · 2. ${second} succeeded\n`);
+    expect(await stack.baton('status', first)).toContain(`\nattempts: 1. ${first} canceled (this one) · 2. ${second} succeeded\n`);
 
     // A newer push deploys; then the older push is retried once more.
     const { runId: newer } = await stack.push(3);
@@ -94,18 +80,12 @@ describe('baton retry beside a live baton dev', () => {
 });
 
 describe('baton retry when baton dev dies starting the attempt', () => {
-  let stack: CrashStack;
-  beforeAll(async () => {
-    stack = await startCrashStack('embedded');
-    // Only a retry reaches this point: the push and its first run go as ever.
-    await stack.start('retry:after-ledger-write');
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
-  const { baton, waitingForApproval, ended } = driver(() => stack);
+  // Only a retry reaches this point: the push and its first run go as ever.
+  const live = useCrashStack('embedded', 'retry:after-ledger-write');
+  const { baton, waitingForApproval, ended } = driver(live);
 
   test('killed at retry:after-ledger-write, the attempt is written but never started; after the restart it runs to its one chart commit', async () => {
+    const stack = live();
     const { runId: first } = await stack.push(2);
     await waitingForApproval(first);
     expect(await baton('cancel', first, '--as', 'dana', '--json')).toMatchObject({ outcome: 'canceled' });
