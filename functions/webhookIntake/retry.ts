@@ -1,3 +1,4 @@
+import type { LocalRetryBody } from '../../domain/approval/localRoutes.js';
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import { PushReceived } from '../../shared/contracts/index.js';
 import type { RunLedger, RunRecord } from '../../shared/ledger/runLedger.js';
@@ -26,7 +27,8 @@ import type { RunStartDeps } from './intake.js';
  * The run's stages and environments are the pipeline's as configured now, as a Jenkins rebuild
  * reads the Jenkinsfile of today.
  */
-export type RetryRequest = { runId: string; by: string; reason?: string };
+/** The run, who asks (`cli:alice`) and why; its schema is the loopback route's body (`LocalRetryBody`), declared once there. */
+export type RetryRequest = LocalRetryBody;
 
 
 export type RetryOutcome =
