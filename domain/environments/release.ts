@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { DeploymentStatus } from '../../shared/ledger/environments.js';
 
 /**
  * Releases, promotion and rollback as pure functions over small records (issue #15). Nothing
@@ -182,8 +183,8 @@ export type HistoryEntry = {
   release: Release;
   /** ISO-8601 time the deployment started. */
   at: string;
-  /** `in-progress` while deploying or verifying; `rolled-back` when its verification failed and it was rolled back; `superseded` when a newer release took over before it ran. */
-  status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded';
+  /** `in-progress` while deploying or verifying; `rolled-back` when its verification failed and it was rolled back; `superseded` when a newer release took over before it ran; `canceled` when its run was canceled first (see `DeploymentStatus`). */
+  status: DeploymentStatus;
   /** Default `promotion`. */
   kind?: 'promotion' | 'rollback';
 };

@@ -3,7 +3,7 @@ import type { StageRuntime, TopicHandler } from '../../shared/stage/declaration.
 import { handlePromotionEvent } from './promote.js';
 import type { PromotionDeps } from './promote.js';
 
-type Trigger = 'build-finished' | 'deploy-finished' | 'release-verified' | 'promotion-requested';
+type Trigger = 'build-finished' | 'deploy-finished' | 'release-verified' | 'promotion-requested' | 'run-finished';
 
 /** promotion's handler: the ledger, Slack and the token keys, once. */
 export function promotionHandler(runtime: StageRuntime<'approval-requested' | 'approval-decided'>): TopicHandler<Trigger, 'approval-requested' | 'approval-decided'> {

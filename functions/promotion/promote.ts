@@ -17,6 +17,7 @@ import { environmentViews } from '../../domain/environments/phases.js';
 import { promotionPlan, releaseKey } from '../../domain/environments/release.js';
 import { releaseDigests, runRelease } from '../../domain/environments/runRelease.js';
 import { reportFailure, requestApproval } from './request.js';
+import { settleLeftDeployments } from './settle.js';
 
 /**
  * promotion: the one place that decides where a run's release goes next (issue #15). It wakes
@@ -29,6 +30,7 @@ import { reportFailure, requestApproval } from './request.js';
  *   sends `promotion-requested` to come back here). The run waits rather than ends, as a Kargo
  *   stage holds freight: the reconciler's stuck-run limit still bounds the wait.
  * Every step is idempotent: the decision and the request are written once per environment.
+ * When the run ends (`run-finished`), it settles the deployments the run left in progress.
  */
 export type PromotionDeps = {
   ledger: RunLedger;
@@ -45,7 +47,7 @@ export type PromotionDeps = {
 
 type Published = 'approval-requested' | 'approval-decided';
 type Result = Outcome<Published>;
-type Trigger = 'build-finished' | 'deploy-finished' | 'release-verified' | 'promotion-requested';
+type Trigger = 'build-finished' | 'deploy-finished' | 'release-verified' | 'promotion-requested' | 'run-finished';
 
 /** The identity of automatic promotions (`auto` environments). */
 export const AUTO_PROMOTION = { ...SYSTEM_DECIDER, name: 'auto-promotion' } as const;
@@ -69,6 +71,8 @@ export async function handlePromotionEvent(delivery: Delivery<Trigger>, deps: Pr
       return delivery.event.verdict === 'passed' ? next(run, pipeline, deps, log) : result.none(`verification ${delivery.event.verdict} in ${delivery.event.environment}`);
     case 'promotion-requested':
       return next(run, pipeline, deps, log);
+    case 'run-finished':
+      return settleLeftDeployments(run, deps, log);
   }
 }
 

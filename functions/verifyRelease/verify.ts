@@ -71,6 +71,8 @@ export async function verifyDeployedRelease(event: DeployFinished, deps: VerifyD
   const started = await deps.ledger.getRun(autoRollbackRunId(run.pipeline, environment.name, run.runId));
   const verdict: VerifyResult & { earlier?: string } = started?.rollback ? { ok: false, stoppedEarly: true, checks: [], rounds: 0, earlier: started.rollback.reason } : await watch(event, run, environment, deps, log);
   if (verdict.superseded) {
+    // As deployWatch marks a deploy that was overtaken: the newer deployment is the one to judge.
+    await deps.ledger.environments.settleDeployment(run.pipeline, environment.name, run.runId, 'superseded');
     log.info('verification superseded by a newer deployment of the environment');
     return finish(run, environment, 'superseded', verdict, describeVerification(verdict), undefined);
   }

@@ -7,6 +7,14 @@ import { docId } from './docStore.js';
  * deployments it has had (a run's promotion or a rollback), newest last. It answers "what runs
  * there now", "what ran there before" (rollback) and "may automation move it" (hold).
  */
+/**
+ * Where a deployment of an environment stands: `in-progress` from its chart bump until its deploy
+ * (and verification, where the environment has one) ends it. `canceled`: its run was canceled
+ * before that, so nobody judged it; its chart commit may still have deployed, as `baton cancel`
+ * says, so it counts as what the environment runs, but it is never a rollback target.
+ */
+export type DeploymentStatus = 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded' | 'canceled';
+
 export type EnvironmentDeployment = {
   environment: string;
   /** The run that deployed (a rollback run for a rollback). */
@@ -18,7 +26,7 @@ export type EnvironmentDeployment = {
   /** The same, with repositories and tags and who built each image: what a rollback writes back. */
   images: ReleaseImage[];
   at: string;
-  status: 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded';
+  status: DeploymentStatus;
   kind: 'promotion' | 'rollback';
   chartVersion?: string;
   /** The chart commit that made it: what a rollback to it restores the values file's image pins from. */
@@ -88,7 +96,7 @@ export class EnvironmentRecords {
   }
 
   /** Moves a run's deployment to its end status (succeeded, rolled back, failed); a deployment that has ended stays as it is. */
-  async settleDeployment(pipeline: string, environment: string, runId: string, status: Exclude<EnvironmentDeployment['status'], 'in-progress'>): Promise<void> {
+  async settleDeployment(pipeline: string, environment: string, runId: string, status: Exclude<DeploymentStatus, 'in-progress'>): Promise<void> {
     await this.store.update<EnvironmentRecord>(this.path(pipeline, environment), (current) => {
       const entry = current?.history.find((candidate) => candidate.runId === runId);
       if (!current || !entry || entry.status !== 'in-progress') return undefined;
