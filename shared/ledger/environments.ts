@@ -95,11 +95,16 @@ export class EnvironmentRecords {
     });
   }
 
-  /** Moves a run's deployment to its end status (succeeded, rolled back, failed); a deployment that has ended stays as it is. */
+  /**
+   * Moves a run's deployment to its end status (succeeded, rolled back, failed); a deployment that
+   * has ended stays as it is. Except `canceled`, which nobody judged: a verification that was
+   * already under way when its run was canceled still gives its verdict, and that replaces it.
+   */
   async settleDeployment(pipeline: string, environment: string, runId: string, status: Exclude<DeploymentStatus, 'in-progress'>): Promise<void> {
     await this.store.update<EnvironmentRecord>(this.path(pipeline, environment), (current) => {
       const entry = current?.history.find((candidate) => candidate.runId === runId);
-      if (!current || !entry || entry.status !== 'in-progress') return undefined;
+      const open = entry?.status === 'in-progress' || (entry?.status === 'canceled' && status !== 'canceled');
+      if (!current || !entry || !open) return undefined;
       return { ...current, history: current.history.map((candidate) => (candidate === entry ? { ...candidate, status } : candidate)) };
     });
   }

@@ -73,6 +73,8 @@ export type CrashStack = {
 export type CrashStackOptions = {
   /** dev (auto) → prod (approval), both verified, against these stand-ins (test/support/environments.ts). */
   environments?: EnvironmentStandIns;
+  /** How long each environment's verification watches (default 4s). */
+  verifyFor?: string;
 };
 
 export async function startCrashStack(kind: Kind, options: CrashStackOptions = {}): Promise<CrashStack> {
@@ -82,7 +84,7 @@ export async function startCrashStack(kind: Kind, options: CrashStackOptions = {
   const ws = await createWorkspace(root, resolve(ROOT, 'charts/online-boutique'), REGISTRY, {
     registryPath,
     approvers: [`cli:${APPROVER}`],
-    ...(standIns ? { environments: { argocdUrl: standIns.argocd.url, verifyFor: '4s' } } : {}),
+    ...(standIns ? { environments: { argocdUrl: standIns.argocd.url, verifyFor: options.verifyFor ?? '4s' } } : {}),
   });
   // The mirror logs every push it receives: "<old> <new> <ref>" per updated ref.
   const pushLog = join(root, 'mirror-pushes.log');

@@ -25,8 +25,8 @@ afterAll(async () => {
 });
 
 /** A stack whose cluster follows its chart commits; images built by `bad` runs answer 30 % errors. */
-async function stack(bad: Set<string> = new Set()): Promise<{ stack: CrashStack; stop: () => Promise<void> }> {
-  const created = await startCrashStack('embedded', { environments: standIns });
+async function stack(bad: Set<string> = new Set(), verifyFor?: string): Promise<{ stack: CrashStack; stop: () => Promise<void> }> {
+  const created = await startCrashStack('embedded', { environments: standIns, ...(verifyFor ? { verifyFor } : {}) });
   const unfollow = standIns.follow(created.ledger, 'boutique', (image, deployedBy) => (bad.has(image.builtBy?.runId ?? deployedBy) ? 0.3 : 0));
   await created.start();
   return {
@@ -87,6 +87,32 @@ test('a failed check rolls dev back to the previous release by a rollback run, s
     expect(dev).not.toContain(builtDigest(failed!, 'cartservice'));
     expect(valuesAt(s, 'values-prod.yaml')).not.toContain(builtDigest(failed!, 'cartservice'));
     expect((await envs(s, failed!)).prod).toEqual({ status: 'skipped', release: {}, verify: { checks: [] } });
+  } finally {
+    await stop();
+  }
+}, TIMEOUT);
+
+test('a run canceled while dev verifies it: dev keeps its release, and its deployment there ends canceled, not in progress', async () => {
+  // A verification long enough for the cancel, and the run-finished after it, to land inside it
+  // (its verdict, had it come first, would have settled the deployment instead).
+  const { stack: s, stop } = await stack(new Set(), '90s');
+  try {
+    const { runId } = await s.push(2);
+    await eventually(async () => ((await s.ledger.getRun(runId))?.stages['verify:dev']?.status === 'running' ? true : undefined), 120_000, 'dev verifying the run');
+    await s.baton('cancel', runId, '--as', 'alice', '--reason', 'wrong change');
+    // Beside baton dev, its reconciler publishes the canceled run's run-finished; promotion then settles dev.
+    const deployment = await eventually(async () => {
+      const entry = (await s.ledger.environments.get('boutique', 'dev')).history.find((candidate) => candidate.runId === runId);
+      return entry?.status === 'in-progress' ? undefined : entry;
+    }, 90_000, "the canceled run's dev deployment to end");
+    const canceled = (await s.ledger.getRun(runId))!;
+    expect(canceled).toMatchObject({ status: 'canceled', reason: 'canceled by cli:alice: wrong change' });
+    expect(canceled.stages['verify:dev']!.status).toBe('canceled');
+    expect(deployment).toMatchObject({ status: 'canceled', release: { frontend: builtDigest(canceled, 'frontend') } });
+    // What the run did stays done: dev's values file pins the canceled run's build.
+    expect(valuesAt(s, 'values-dev.yaml')).toContain(builtDigest(canceled, 'frontend'));
+    // A graceful stop would wait for the verification still in flight: kill the stack instead.
+    await s.dies(0);
   } finally {
     await stop();
   }

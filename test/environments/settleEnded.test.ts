@@ -167,6 +167,18 @@ describe.each(RUNTIME_KINDS)('promotion settles what an ended run left in progre
     expect(await statusOf('prod', runId)).toBe('succeeded');
   });
 
+  test('a verification under way when its run was canceled still gives its verdict, which replaces canceled', async () => {
+    const runId = await runInEnvironment('dev', (id) => [{ key: 'deploy-finished:dev', event: deployFinished(id, 'dev', 'synced') }]);
+    await runtime.ledger().updateRun(runId, (run) => cancelRun(run, 'cli:alice', undefined, MANIFEST.plan(run), AT).outcome === 'canceled');
+    await finish(runId);
+    expect(await statusOf('dev', runId)).toBe('canceled');
+    await runtime.ledger().environments.settleDeployment('shop', 'dev', runId, 'succeeded');
+    expect(await statusOf('dev', runId)).toBe('succeeded');
+    // A verdict stays: a late run-finished does not take it back.
+    await finish(runId);
+    expect(await statusOf('dev', runId)).toBe('succeeded');
+  });
+
   test('a deployment its stage already settled is left as it is', async () => {
     const runId = await runInEnvironment('dev', (id) => [{ key: 'deploy-finished:dev', event: deployFinished(id, 'dev', 'synced') }]);
     await runtime.ledger().environments.settleDeployment('shop', 'dev', runId, 'rolled-back');
