@@ -97,7 +97,9 @@ async function buildsDone(event: BuildFinished, run: RunRecord, pipeline: Pipeli
   }
   if (run.release || run.kind === 'terraform') return next(run, pipeline, deps, log);
   // The release is fixed once, from the first environment's latest release: every environment
-  // then gets exactly these digests (promotion never rebuilds).
+  // then gets exactly these digests (promotion never rebuilds). A deployment that failed, was
+  // rolled back or was canceled is not carried on: a change someone stopped does not ride into
+  // the next environments with another run's release.
   const first = pipeline ? environmentsOf(pipeline)[0]! : undefined;
   const history = first ? (await deps.ledger.environments.get(run.pipeline, first.name)).history : [];
   const previous = history.filter((entry) => entry.status === 'succeeded' || entry.status === 'in-progress').at(-1);
