@@ -10,8 +10,9 @@ import { docId } from './docStore.js';
 /**
  * Where a deployment of an environment stands: `in-progress` from its chart bump until its deploy
  * (and verification, where the environment has one) ends it. `canceled`: its run was canceled
- * before that, so nobody judged it; its chart commit may still have deployed, as `baton cancel`
- * says, so it counts as what the environment runs, but it is never a rollback target.
+ * before that, so nobody judged it. Its chart commit may still have deployed, as `baton cancel`
+ * says, so it stays the environment's latest deployment (what a rollback moves away from); it is
+ * never a rollback target, nor carried into a later run's release.
  */
 export type DeploymentStatus = 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded' | 'canceled';
 
