@@ -22,9 +22,13 @@ async function measure(kind: Kind, point: CrashPoint, stage: 'mirror' | 'chart')
     const { runId } = await stack.push(2);
     if (point === 'approval:after-record') {
       // Drive it to the approval (the decision makes the process die at the point).
+      const pushed = Date.now();
       for (;;) {
         const run = await stack.ledger.getRun(runId);
         if (run?.stages.approval?.status === 'waiting') break;
+        // A run that ended first (a build that could not reach the registry) never waits: say why instead of waiting for ever.
+        if (run && run.status !== 'running') throw new Error(`run ${runId} ${run.status} before its approval: ${run.reason ?? ''}`);
+        if (Date.now() - pushed > 120_000) throw new Error(`run ${runId} never waited for its approval`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await stack.approve(runId);
