@@ -5,7 +5,6 @@ import { outboxKey } from '../environments/keys.js';
 import type { ApprovalRecord, ClosingDecision, DecisionRecord } from '../../shared/ledger/approvals.js';
 import type { RunLedger, RunRecord, StageStatus } from '../../shared/ledger/runLedger.js';
 import type { Logger } from '../../shared/log/logger.js';
-import { crashPoint } from '../../shared/stage/crashPoint.js';
 import type { StageRuntime } from '../../shared/stage/declaration.js';
 import { isApprover, isPusher } from './identity.js';
 import type { DeciderIdentity } from './identity.js';
@@ -203,7 +202,7 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: RunDecisi
     decidedAt: deps.now().toISOString(),
     ...(reason ? { reason } : {}),
   };
-  const { run: after, applied } = await deps.record(run.runId, {
+  const outcome: Parameters<DecideDeps['record']>[1] = {
     status: STAGE_STATUS[decision],
     detail: `${decision}${decision === 'approved' || decision === 'rejected' ? ` by ${describe(decidedBy)}` : ''}${reason ? `: ${reason}` : ''}`,
     environment,
@@ -235,9 +234,10 @@ async function close(run: RunRecord, record: ApprovalRecord, decision: RunDecisi
               },
             },
           ],
-  });
+  };
+  // "After the approval is recorded": written with its event, which is not published yet.
+  const { run: after, applied } = await deps.record(run.runId, outcome, { afterWrite: 'approval:after-record' });
   if (!applied) return { won: false, existing: after?.decisions?.[environment], status: after?.status };
-  crashPoint('approval:after-record');
   await finish(after ?? run, record, value, deps);
   const event = after?.outbox[outboxKey('approval-decided', environment)]?.event as ApprovalDecided | undefined;
   return { won: true, ...(event ? { event } : {}) };

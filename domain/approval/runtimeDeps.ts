@@ -62,7 +62,7 @@ export function showDecisionInSlack(slack: SlackApi | undefined) {
 export function decideDepsFor(runtime: Omit<StageRuntime<'approval-decided'>, 'publisher'>, purpose: SlackPurpose = 'interactive'): DecideDeps {
   return runtime.service(`approval:decideDeps:${runtime.stage.name}:${purpose}`, () => ({
     ledger: runtime.ledger(),
-    record: (runId, outcome) => runtime.record(runId, outcome),
+    record: (runId, outcome, options) => runtime.record(runId, outcome, options),
     config: runtime.config(),
     env: { SLACK_APPROVERS: runtime.env.SLACK_APPROVERS, SLACK_CHANNEL: runtime.env.SLACK_CHANNEL },
     tokenSecrets: tokenSecretsFor(runtime),

@@ -144,7 +144,7 @@ export function operationDepsFor(runtime: StageRuntime<'approval-decided' | 'pro
     ledger: runtime.ledger(),
     config: runtime.config(),
     manifest: runtime.manifest,
-    record: (runId, outcome) => runtime.record(runId, outcome),
+    record: (runId, outcome, options) => runtime.record(runId, outcome, options),
     publisher: runtime.publisher as unknown as Publisher<'approval-decided'>,
     decide,
     env: { SLACK_APPROVERS: runtime.env.SLACK_APPROVERS, SLACK_CHANNEL: runtime.env.SLACK_CHANNEL },

@@ -8,6 +8,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { Manifest } from './manifest.js';
 import type { Outcome } from './outcome.js';
 import type { Publisher } from './publisher.js';
+import type { CrashPoint } from './crashPoint.js';
 
 /**
  * A stage's whole declaration (DESIGN.md, "Stage runtime"): everything about a stage is said
@@ -87,9 +88,10 @@ export type StageRuntime<P extends TopicName> = Omit<Runtime, 'bus'> & {
   /**
    * Records an outcome for a run the way the runner records a topic stage's (stage, run changes
    * and outbox in one write, then publishes), for HTTP and scheduled stages. `applied` is false
-   * when the run has ended or the outcome's `when` did not hold.
+   * when the run has ended or the outcome's `when` did not hold. `afterWrite`: the crash point
+   * between the write and the publish, where only the outbox and the reconciler save the events.
    */
-  record(runId: string, outcome: Outcome<P>): Promise<{ run: RunRecord | undefined; applied: boolean }>;
+  record(runId: string, outcome: Outcome<P>, options?: { afterWrite?: CrashPoint }): Promise<{ run: RunRecord | undefined; applied: boolean }>;
   /** What the list of stages says (the ledger's stage order, each topic's consumers): for stages that reason about the whole chain. */
   manifest: Manifest;
   /** The declaration's facts the handler may need (its retry limit, its name). */

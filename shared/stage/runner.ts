@@ -7,6 +7,7 @@ import { RUN_FINISHED_KEY, addToOutbox, applyStageUpdate, endRun, isRunEnding, m
 import type { Logger } from '../log/logger.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { crashPoint } from './crashPoint.js';
+import type { CrashPoint } from './crashPoint.js';
 import type { AnyHttpStage, AnyScheduledStage, AnyStage, AnyTopicStage, Delivery, DeliveryContext, ScheduledHandler, StageRuntime, TopicHandler } from './declaration.js';
 import { isReporter } from './declaration.js';
 import type { Manifest } from './manifest.js';
@@ -46,8 +47,8 @@ export function stageRuntime<P extends TopicName>(runtime: Runtime, stage: AnySt
       service: <T>(key: string, create: () => T) => runtime.service(key, create),
       publisher,
       manifest,
-      record: async (runId, outcome) => {
-        const { run, applied } = await commitOutcome(stage, outcome as Outcome<TopicName>, { runId }, runtime, manifest, publisher as Publisher<TopicName>, log);
+      record: async (runId, outcome, options) => {
+        const { run, applied } = await commitOutcome(stage, outcome as Outcome<TopicName>, { runId }, runtime, manifest, publisher as Publisher<TopicName>, log, options?.afterWrite);
         return { run, applied };
       },
       stage: { name: stage.name, ...(stage.ledgerStage ? { ledgerStage: stage.ledgerStage } : {}), ...('maxDeliveryAttempts' in stage ? { maxDeliveryAttempts: stage.maxDeliveryAttempts } : {}) },
@@ -153,6 +154,7 @@ async function commitOutcome(
   manifest: Manifest,
   publisher: Publisher<TopicName>,
   log: Logger,
+  afterWrite?: CrashPoint,
 ): Promise<{ run: RunRecord | undefined; applied: boolean }> {
   const runId = outcome.runId ?? delivery.runId;
   if (!runId) {
@@ -204,6 +206,7 @@ async function commitOutcome(
     return { run: undefined, applied: false };
   }
   if (outcome.note && !outcome.status && !added.length) log.debug(outcome.note, { runId });
+  if (applied && afterWrite) crashPoint(afterWrite);
   if (added.length) {
     await publisher.send(added);
     await outcome.onRecorded?.();
