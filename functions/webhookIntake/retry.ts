@@ -6,6 +6,27 @@ import { crashPoint } from '../../shared/stage/crashPoint.js';
 import { strandedAtIntake } from './intake.js';
 import type { RunStartDeps } from './intake.js';
 
+/** The run, who asks (`cli:alice`) and why; its schema is the loopback route's body (`LocalRetryBody`), declared once there. */
+export type RetryRequest = LocalRetryBody;
+
+export type RetryOutcome =
+  | { ok: true; outcome: 'started' | 'already-retrying'; runId: string; retryOf: string; attempt: number; message: string }
+  | { ok: false; outcome: 'not-found' | 'running' | 'not-a-push' | 'no-pipeline'; runId: string; message: string };
+
+/** The outbox key intake writes a run's `push-received` under. */
+const PUSH_KEY = 'push-received';
+/** Attempts of one push are read one by one to find the newest; past this many something is wrong. */
+const MAX_ATTEMPTS = 100;
+
+export function retryRunId(firstRunId: string, attempt: number): string {
+  return `${firstRunId}-r${attempt}`;
+}
+
+/** Right after the first run's order, before any later push's; zero-padded so that attempt 10 sorts after attempt 9. */
+export function retryOrder(firstRunOrder: string, attempt: number): string {
+  return `${firstRunOrder}~${String(attempt).padStart(4, '0')}`;
+}
+
 /**
  * `baton retry <runId>`: the push a run started from, run again as a new run, the way Cloud
  * Build's "Retry" and Jenkins' "Rebuild" start a new build of the same source. The whole chain
@@ -27,28 +48,6 @@ import type { RunStartDeps } from './intake.js';
  * The run's stages and environments are the pipeline's as configured now, as a Jenkins rebuild
  * reads the Jenkinsfile of today.
  */
-/** The run, who asks (`cli:alice`) and why; its schema is the loopback route's body (`LocalRetryBody`), declared once there. */
-export type RetryRequest = LocalRetryBody;
-
-
-export type RetryOutcome =
-  | { ok: true; outcome: 'started' | 'already-retrying'; runId: string; retryOf: string; attempt: number; message: string }
-  | { ok: false; outcome: 'not-found' | 'running' | 'not-a-push' | 'no-pipeline'; runId: string; message: string };
-
-/** The outbox key intake writes a run's `push-received` under. */
-const PUSH_KEY = 'push-received';
-/** Attempts of one push are read one by one to find the newest; past this many something is wrong. */
-const MAX_ATTEMPTS = 100;
-
-export function retryRunId(firstRunId: string, attempt: number): string {
-  return `${firstRunId}-r${attempt}`;
-}
-
-/** Right after the first run's order, before any later push's; zero-padded so that attempt 10 sorts after attempt 9. */
-export function retryOrder(firstRunOrder: string, attempt: number): string {
-  return `${firstRunOrder}~${String(attempt).padStart(4, '0')}`;
-}
-
 export async function retryRun(request: RetryRequest, deps: RunStartDeps): Promise<RetryOutcome> {
   const refused = (outcome: Extract<RetryOutcome, { ok: false }>['outcome'], message: string): RetryOutcome => ({ ok: false, outcome, runId: request.runId, message });
   const source = await deps.ledger.getRun(request.runId);
