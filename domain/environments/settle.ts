@@ -1,4 +1,5 @@
 import { DeployFinished, ReleaseVerified } from '../../shared/contracts/index.js';
+import type { DeployFinished as DeployFinishedEvent } from '../../shared/contracts/index.js';
 import type { DeploymentStatus } from '../../shared/ledger/environments.js';
 import type { RunRecord } from '../../shared/ledger/runRecord.js';
 import { outboxKey } from './keys.js';
@@ -18,15 +19,24 @@ export function endedDeploymentStatus(run: Pick<RunRecord, 'status' | 'outbox'>,
   const unjudged = run.status === 'canceled' ? 'canceled' : 'failed';
   const deployed = DeployFinished.safeParse(run.outbox[outboxKey('deploy-finished', environment)]?.event);
   if (!deployed.success) return unjudged;
-  const { status, kind } = deployed.data;
-  if (status === 'superseded') return 'superseded';
-  if (status !== 'synced' && status !== 'skipped') return 'failed';
-  // A rollback restores a release that was verified there, and is not verified again.
-  if (!verified || kind === 'rollback') return 'succeeded';
+  const byDeploy = deploySettles(deployed.data, verified);
+  if (byDeploy) return byDeploy;
   const verification = ReleaseVerified.safeParse(run.outbox[outboxKey('release-verified', environment)]?.event);
   if (!verification.success) return unjudged;
   const { verdict, rollbackRunId } = verification.data;
   if (verdict === 'passed') return 'succeeded';
   if (verdict === 'superseded') return 'superseded';
   return rollbackRunId ? 'rolled-back' : 'failed';
+}
+
+/**
+ * What a deploy's verdict makes of its deployment: its end, or undefined while the environment's
+ * verification has still to judge it. deployWatch settles by it as the deploy ends, and
+ * `endedDeploymentStatus` by it for a deployment deployWatch never settled.
+ */
+export function deploySettles(deploy: Pick<DeployFinishedEvent, 'status' | 'kind'>, verified: boolean): Exclude<DeploymentStatus, 'in-progress'> | undefined {
+  if (deploy.status === 'superseded') return 'superseded';
+  if (deploy.status !== 'synced' && deploy.status !== 'skipped') return 'failed';
+  // A rollback restores a release that was verified there, and is not verified again.
+  return !verified || deploy.kind === 'rollback' ? 'succeeded' : undefined;
 }

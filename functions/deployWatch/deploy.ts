@@ -12,6 +12,7 @@ import { watchApplication } from './watch.js';
 import { environmentsOf } from '../../domain/environments/config.js';
 import { outboxKey } from '../../domain/environments/keys.js';
 import { releaseDigests } from '../../domain/environments/runRelease.js';
+import { deploySettles } from '../../domain/environments/settle.js';
 
 /**
  * deployWatch: on `chart-published`, ask Argo CD to refresh the Application now and wait for
@@ -75,13 +76,10 @@ async function finish(event: ChartPublished, verdict: Verdict, argo: { applicati
     const now = deps.now();
     // A deploy that did not happen ends the environment's deployment as failed; a good one stays in progress until verified (or, unverified, it is done).
     const verified = run && findPipeline(deps.config, event.pipeline) ? environmentsOf(findPipeline(deps.config, event.pipeline)!).find((candidate) => candidate.name === event.environment)?.verify : undefined;
+    const settled = deploySettles({ status: verdict.status, kind: event.kind }, verified !== undefined);
+    if (settled) await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, settled);
     // A superseded deploy never ran: it is marked so, and counts for neither DORA figure.
-    if (verdict.status === 'superseded') {
-      await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'superseded');
-      return log.info('deploy superseded', { environment: event.environment, runId: event.runId, reason: verdict.reason });
-    }
-    if (verdict.status !== 'synced' && verdict.status !== 'skipped') await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'failed');
-    else if (!verified || event.kind === 'rollback') await deps.ledger.environments.settleDeployment(event.pipeline, event.environment, event.runId, 'succeeded');
+    if (verdict.status === 'superseded') return log.info('deploy superseded', { environment: event.environment, runId: event.runId, reason: verdict.reason });
     const restoreSeconds = verdict.status === 'skipped' ? undefined : await deps.ledger.recordDeployHealth(event.pipeline, verdict.status !== 'synced', now);
     const fields = {
       event: 'deploy-finished',
