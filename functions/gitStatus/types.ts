@@ -1,44 +1,23 @@
+import type { RunRecord, RunStatus, StageRecord, StageStatus } from '../../shared/ledger/runRecord.js';
+
 /**
- * What the gitStatus stage works on and with. It is built against these small local types, not
- * the ledger's own, so that it stays independent of the stage runtime: a `RunSnapshot` is a
- * structural subset of the ledger's run record (same field names), and `ReportLedger` is the
- * three ledger operations the reporter needs (see its doc for how each maps onto the ledger).
+ * What the gitStatus stage works on and with. A `RunSnapshot` is the part of the ledger's run
+ * record that reporting reads, picked from the ledger's own type so that the statuses and field
+ * names are declared once; `ReportLedger` is the three ledger operations the reporter needs (see
+ * its doc for how each maps onto the ledger). Only types cross: the stage needs no ledger code.
  */
 
-/** Ledger status of a whole run. */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'superseded' | 'rolled-back' | 'canceled';
+export type { RunStatus, StageStatus };
 
-/** Ledger status of one stage of a run. */
-export type StageStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'rejected' | 'expired' | 'superseded' | 'rolled-back' | 'canceled';
+/** What reporting reads of one stage: its status, its times, its one line and links for people. */
+export type StageSnapshot = Pick<StageRecord, 'status' | 'startedAt' | 'endedAt' | 'detail' | 'links'>;
 
-export type StageSnapshot = {
-  status: StageStatus;
-  /** ISO-8601 time the stage started. */
-  startedAt: string;
-  /** ISO-8601 time the stage ended, once it has. */
-  endedAt?: string;
-  /** One line for people, e.g. the failure reason or the built services. */
-  detail?: string;
-  /** Links for people, by name (`build`, `log`, `chart`, …). */
-  links?: Record<string, string>;
-};
-
-/** The part of a ledger run record that reporting reads. */
-export type RunSnapshot = {
-  runId: string;
-  pipeline: string;
-  provider: 'github' | 'gitlab';
-  /** `owner/name` on GitHub, `group/project` (path with namespace) on GitLab. */
-  repository: string;
-  /** The pushed commit sha: statuses and deployments are reported on it. */
-  after: string;
-  status: RunStatus;
-  /** Why the run ended the way it did, when it has a reason (`baton status` shows it). */
-  reason?: string;
-  /**
-   * Stage name → state. Names are ledger stage names (`intake`, `build`, `approval`, `deploy`,
-   * `deploy:prod`, `verify:prod`, …); nothing here depends on the list.
-   */
+/**
+ * The part of a ledger run record that reporting reads. Stage names are ledger stage names
+ * (`intake`, `build`, `approval`, `deploy`, `deploy:prod`, `verify:prod`, …); nothing here
+ * depends on the list. Statuses and deployments are reported on `after`, the pushed commit.
+ */
+export type RunSnapshot = Pick<RunRecord, 'runId' | 'pipeline' | 'provider' | 'repository' | 'after' | 'status' | 'reason'> & {
   stages: Record<string, StageSnapshot>;
 };
 
