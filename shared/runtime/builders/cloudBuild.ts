@@ -139,18 +139,32 @@ export function buildAsNotification(message: unknown): CloudBuildNotification | 
   } as CloudBuildNotification;
 }
 
-/** One Cloud Build client per process, loaded on first use (the SDK is heavy). */
+/**
+ * One Cloud Build client per process, loaded on first use (the SDK is heavy). Its credentials are
+ * found before the first call: when there are none, a call's own promise rejects, but google-gax
+ * also leaves a second rejection of the same error unhandled (googleapis/google-cloud-node#9085),
+ * and Node ends a process on an unhandled rejection. Asking `auth.getClient()` first turns that
+ * into one clear error and no call; a later call looks again, once credentials are in place.
+ */
 export function lazyCloudBuildClient(): () => Promise<CloudBuildClientLike> {
   let client: Promise<CloudBuildClientLike> | undefined;
   return () =>
-    (client ??= import('@google-cloud/cloudbuild').then(({ v1 }) => {
-      const instance = new v1.CloudBuildClient();
-      return {
-        createBuild: (request: CreateBuildRequest) => instance.createBuild(request as never) as Promise<unknown[]>,
-        getBuild: (request: { projectId: string; id: string; name?: string }) => instance.getBuild(request) as Promise<unknown[]>,
-        cancelBuild: (request: { projectId: string; id: string; name?: string }) => instance.cancelBuild(request) as Promise<unknown[]>,
-        // autoPaginate off: the first page is enough, and one call is all a takeover may cost.
-        listBuilds: (request: { projectId: string; parent?: string; filter: string; pageSize: number }) => instance.listBuilds(request, { autoPaginate: false }) as Promise<unknown[]>,
-      };
-    }));
+    (client ??= import('@google-cloud/cloudbuild')
+      .then(async ({ v1 }) => {
+        const instance = new v1.CloudBuildClient();
+        await instance.auth.getClient().catch((error: unknown) => {
+          throw new Error(`no Google Cloud credentials for Cloud Build (${(error as Error).message.split('. ')[0]}); run where Application Default Credentials are set`);
+        });
+        return {
+          createBuild: (request: CreateBuildRequest) => instance.createBuild(request as never) as Promise<unknown[]>,
+          getBuild: (request: { projectId: string; id: string; name?: string }) => instance.getBuild(request) as Promise<unknown[]>,
+          cancelBuild: (request: { projectId: string; id: string; name?: string }) => instance.cancelBuild(request) as Promise<unknown[]>,
+          // autoPaginate off: the first page is enough, and one call is all a takeover may cost.
+          listBuilds: (request: { projectId: string; parent?: string; filter: string; pageSize: number }) => instance.listBuilds(request, { autoPaginate: false }) as Promise<unknown[]>,
+        };
+      })
+      .catch((error: unknown) => {
+        client = undefined;
+        throw error;
+      }));
 }
