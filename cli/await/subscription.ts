@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { redactedError } from '../../shared/log/redact.js';
+import { requireCredentials } from '../../shared/runtime/credentials.js';
 
 /**
  * The short-lived subscription one `baton await` reads from. Pub/Sub gives a subscription only
@@ -43,6 +44,7 @@ export type CreateSubscriptionOptions = {
  * expires by itself after a day idle, should the process be killed before it can delete it.
  */
 export async function createAwaitSubscription(options: CreateSubscriptionOptions): Promise<void> {
+  await requireCredentials('Pub/Sub', 'PUBSUB_EMULATOR_HOST');
   const { PubSub } = await import('@google-cloud/pubsub');
   const pubsub = new PubSub({ projectId: options.projectId });
   try {
@@ -67,6 +69,7 @@ export async function createAwaitSubscription(options: CreateSubscriptionOptions
 
 /** Deletes a wait's subscription (when attaching to it failed after it was created). */
 export async function deleteAwaitSubscription(projectId: string | undefined, name: string): Promise<void> {
+  await requireCredentials('Pub/Sub', 'PUBSUB_EMULATOR_HOST');
   const { PubSub } = await import('@google-cloud/pubsub');
   const pubsub = new PubSub({ projectId });
   try {

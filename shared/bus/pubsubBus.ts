@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { DEFAULT_MAX_DELIVERY_ATTEMPTS } from './bus.js';
 import type { Bus, MessageHandler, SubscribeOptions, Subscription } from './bus.js';
+import { requireCredentials } from '../runtime/credentials.js';
 
 export type PubSubBusOptions = {
   projectId?: string;
@@ -121,7 +122,13 @@ export class PubSubBus implements Bus {
   }
 
   private pubsub(): Promise<PubSub> {
-    this.client ??= import('@google-cloud/pubsub').then(({ PubSub }) => new PubSub({ projectId: this.options.projectId }));
+    this.client ??= requireCredentials('Pub/Sub', 'PUBSUB_EMULATOR_HOST')
+      .then(() => import('@google-cloud/pubsub'))
+      .then(({ PubSub }) => new PubSub({ projectId: this.options.projectId }))
+      .catch((error: unknown) => {
+        this.client = undefined;
+        throw error;
+      });
     return this.client;
   }
 

@@ -1,6 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { Doc, DocExpiry, DocQuery, DocStore, Updater } from './docStore.js';
 import { splitPath } from './docStore.js';
+import { requireCredentials } from '../runtime/credentials.js';
 
 const ALREADY_EXISTS = 6;
 const NOT_FOUND = 5;
@@ -110,9 +111,13 @@ export class FirestoreDocStore implements DocStore {
   }
 
   private db(): Promise<Firestore> {
-    this.client ??= import('@google-cloud/firestore').then(
-      ({ Firestore }) => new Firestore({ projectId: this.options.projectId, ignoreUndefinedProperties: true }),
-    );
+    this.client ??= requireCredentials('Firestore', 'FIRESTORE_EMULATOR_HOST')
+      .then(() => import('@google-cloud/firestore'))
+      .then(({ Firestore }) => new Firestore({ projectId: this.options.projectId, ignoreUndefinedProperties: true }))
+      .catch((error: unknown) => {
+        this.client = undefined;
+        throw error;
+      });
     return this.client;
   }
 }

@@ -1,6 +1,7 @@
 import type { CloudBuildNotification } from '../../contracts/cloudBuild.js';
 import { BuildStatus } from '../../contracts/cloudBuild.js';
 import { redactedError } from '../../log/redact.js';
+import { requireCredentials } from '../credentials.js';
 import type { BuildHandle, BuildRequest, Builder } from './builder.js';
 import { cloudBuildRequest } from './cloudBuildRequest.js';
 import type { CloudBuildSettings, CreateBuildRequest } from './cloudBuildRequest.js';
@@ -139,22 +140,14 @@ export function buildAsNotification(message: unknown): CloudBuildNotification | 
   } as CloudBuildNotification;
 }
 
-/**
- * One Cloud Build client per process, loaded on first use (the SDK is heavy). Its credentials are
- * found before the first call: when there are none, a call's own promise rejects, but google-gax
- * also leaves a second rejection of the same error unhandled (googleapis/google-cloud-node#9085),
- * and Node ends a process on an unhandled rejection. Asking `auth.getClient()` first turns that
- * into one clear error and no call; a later call looks again, once credentials are in place.
- */
+/** One Cloud Build client per process, loaded on first use (the SDK is heavy), once credentials are found (`requireCredentials`). */
 export function lazyCloudBuildClient(): () => Promise<CloudBuildClientLike> {
   let client: Promise<CloudBuildClientLike> | undefined;
   return () =>
-    (client ??= import('@google-cloud/cloudbuild')
-      .then(async ({ v1 }) => {
+    (client ??= requireCredentials('Cloud Build')
+      .then(() => import('@google-cloud/cloudbuild'))
+      .then(({ v1 }) => {
         const instance = new v1.CloudBuildClient();
-        await instance.auth.getClient().catch((error: unknown) => {
-          throw new Error(`no Google Cloud credentials for Cloud Build (${(error as Error).message.split('. ')[0]}); run where Application Default Credentials are set`);
-        });
         return {
           createBuild: (request: CreateBuildRequest) => instance.createBuild(request as never) as Promise<unknown[]>,
           getBuild: (request: { projectId: string; id: string; name?: string }) => instance.getBuild(request) as Promise<unknown[]>,
