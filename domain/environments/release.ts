@@ -77,8 +77,6 @@ export type PromotionState = {
   held: readonly string[];
   /** Approvals granted, each bound to one environment and one release (`releaseKey`). */
   approvals: ReadonlyArray<{ environment: string; releaseKey: string }>;
-  /** Environments a newer run of the pipeline has already deployed to (see `supersededIn`). */
-  supersededIn?: readonly string[];
 };
 
 export type PromotionStep =
@@ -89,16 +87,18 @@ export type PromotionStep =
   /** Nothing to do until something changes (`baton release`, an approval, the deploy or verification ending). */
   | { action: 'wait'; environment: string; reason: 'held' | 'awaiting-approval' | 'deploying' | 'verifying' }
   /** Promotion of this run ends at `environment`; mark the environments in `skip` as `skipped`. */
-  | { action: 'stop'; environment: string; reason: 'rolled-back' | 'failed' | 'skipped' | 'superseded'; skip: string[] }
+  | { action: 'stop'; environment: string; reason: 'rolled-back' | 'failed' | 'skipped'; skip: string[] }
   /** Every environment succeeded. */
   | { action: 'done' };
 
 /**
  * What the run should do next. Environments are taken in order; the first that has not
  * succeeded decides. Automation never moves a held environment (the plan waits there, and
- * the summary shows it `held`), and never moves an environment a newer run already deployed
- * (the run stops there: its release would be older than what runs). A rolled-back or failed
- * environment ends the promotion: the next one is not promoted.
+ * the summary shows it `held`). A rolled-back or failed environment ends the promotion: the
+ * next one is not promoted. Never moving an environment backwards is not decided here but by
+ * chartBump, per service: it claims each service of the release in the environment, and a
+ * service that a newer build already holds there is superseded. A whole-run rule here would be
+ * coarser: a newer run that built another service does not make this run's change old.
  */
 export function promotionPlan(environments: readonly PromotionEnvironment[], state: PromotionState): PromotionStep {
   const key = releaseKey(state.release);
@@ -117,7 +117,6 @@ export function promotionPlan(environments: readonly PromotionEnvironment[], sta
         return { action: 'wait', environment: environment.name, reason: phase };
       case 'pending':
       case 'awaiting-approval': {
-        if (state.supersededIn?.includes(environment.name)) return { action: 'stop', environment: environment.name, reason: 'superseded', skip: [environment.name, ...later] };
         if (state.held.includes(environment.name)) return { action: 'wait', environment: environment.name, reason: 'held' };
         if (environment.promotion === 'auto') return { action: 'deploy', environment: environment.name, promotion: 'auto' };
         const approved = state.approvals.some((approval) => approval.environment === environment.name && approval.releaseKey === key);
@@ -152,7 +151,8 @@ export function environmentStatus(phase: EnvironmentPhase | undefined, held: boo
 /**
  * May a person promote this run's release to `target` (`baton promote <runId> --to <env>`)?
  * Yes when every earlier environment succeeded for this run, the target has not been
- * deployed by it yet, no newer run is there, and it is not held (`baton release` first). When
+ * deployed by it yet, and it is not held (`baton release` first); a newer build already there
+ * supersedes the service at chartBump, as for an automatic promotion. When
  * it may, the CLI records an approval bound to the release and `target`, and `promotionPlan`
  * deploys it.
  */
@@ -165,7 +165,6 @@ export function manualPromotion(environments: readonly PromotionEnvironment[], s
   }
   const phase = state.phases[target] ?? 'pending';
   if (phase !== 'pending' && phase !== 'awaiting-approval') return { ok: false, reason: `${target} is already ${phase} for this run` };
-  if (state.supersededIn?.includes(target)) return { ok: false, reason: `a newer run is already deployed to ${target}; promoting this one would move it back` };
   if (state.held.includes(target)) return { ok: false, reason: `${target} is held; run baton release ${target} first` };
   return { ok: true };
 }
@@ -230,10 +229,4 @@ export function rollbackTarget(history: readonly HistoryEntry[], environment: st
     .at(-1);
   if (!target) return { ok: false, reason: `no earlier release succeeded in ${environment}; there is nothing to roll back to` };
   return answer(target);
-}
-
-/** The environments where a newer run (later `order`) of the pipeline has been promoted: a run with `order` must not move them. */
-export function supersededIn(history: readonly HistoryEntry[], order: string): string[] {
-  const environments = history.filter((entry) => (entry.kind ?? 'promotion') === 'promotion' && entry.order !== undefined && entry.order > order && entry.status !== 'failed').map((entry) => entry.environment);
-  return [...new Set(environments)];
 }

@@ -7,7 +7,6 @@ import {
   releaseChanges,
   releaseKey,
   rollbackTarget,
-  supersededIn,
 } from '../../domain/environments/release.js';
 import type { HistoryEntry, PromotionEnvironment, PromotionState } from '../../domain/environments/release.js';
 
@@ -90,7 +89,6 @@ describe('promotion plan', () => {
       { action: 'wait', environment: 'production', reason: 'held' },
     ],
     ['a hold elsewhere does not stop the next environment', { held: ['production'] }, { action: 'deploy', environment: 'dev', promotion: 'auto' }],
-    ['an environment a newer run already reached is not moved back', { phases: { dev: 'succeeded' }, supersededIn: ['staging'] }, { action: 'stop', environment: 'staging', reason: 'superseded', skip: ['staging', 'production'] }],
     ['every environment succeeded', { phases: { dev: 'succeeded', staging: 'succeeded', production: 'succeeded' } }, { action: 'done' }],
   ])('%s', (_name, overrides, expected) => {
     expect(promotionPlan(ENVIRONMENTS, state(overrides))).toEqual(expected);
@@ -111,7 +109,6 @@ describe('promotion plan', () => {
     ['skipping an environment', { phases: { dev: 'succeeded' } }, 'production', 'staging comes first and has not succeeded for this run (pending)'],
     ['an environment already done', { phases: { dev: 'succeeded' } }, 'dev', 'dev is already succeeded for this run'],
     ['a held environment', { phases: { dev: 'succeeded', staging: 'succeeded' }, held: ['production'] }, 'production', 'production is held; run baton release production first'],
-    ['behind a newer run', { phases: { dev: 'succeeded', staging: 'succeeded' }, supersededIn: ['production'] }, 'production', 'a newer run is already deployed to production; promoting this one would move it back'],
   ])('baton promote: %s', (_name, overrides, target, reason) => {
     expect(manualPromotion(ENVIRONMENTS, state(overrides), target)).toEqual(reason === undefined ? { ok: true } : { ok: false, reason });
   });
@@ -172,12 +169,5 @@ describe('history and rollback', () => {
   test('nothing to roll back to', () => {
     expect(rollbackTarget([], 'production')).toEqual({ ok: false, reason: 'nothing was ever deployed to production' });
     expect(rollbackTarget([entry('run-1', 1, r1, '10:00', 'succeeded')], 'production')).toEqual({ ok: false, reason: 'no earlier release succeeded in production; there is nothing to roll back to' });
-  });
-
-  test('a newer run that reached an environment supersedes older runs there, but not a rollback or a failed deploy', () => {
-    expect(supersededIn(HISTORY, orderOf(1)).sort()).toEqual(['production', 'staging']);
-    expect(supersededIn(HISTORY, orderOf(2))).toEqual(['production']);
-    expect(supersededIn(HISTORY, orderOf(3))).toEqual([]);
-    expect(supersededIn([entry('run-2', 2, r2, '12:05', 'succeeded', 'rollback'), entry('run-4', 4, r1, '13:00', 'failed')], orderOf(1))).toEqual([]);
   });
 });
