@@ -114,8 +114,8 @@ export async function retryRun(request: RetryRequest, deps: RunStartDeps): Promi
 
 /** The push's newest run: its first run (attempt 1) or the highest attempt written after it. */
 async function newestAttempt(ledger: RunLedger, first: string, source: RunRecord): Promise<{ attempt: number; run: RunRecord | undefined }> {
-  const attempts = await attemptsOf(ledger, first, source);
-  return attempts.at(-1) ?? { attempt: 1, run: undefined };
+  // attemptsOf always holds attempt 1 (its run undefined when the first run is gone).
+  return (await attemptsOf(ledger, first, source)).at(-1)!;
 }
 
 /**
