@@ -14,6 +14,7 @@ import { buildTrigger } from './buildTrigger/stage.js';
 import { chartBump } from './chartBump/stage.js';
 import { deployWatch } from './deployWatch/stage.js';
 import { gitStatus } from './gitStatus/stage.js';
+import { jenkinsTrigger } from './jenkinsTrigger/stage.js';
 import { reconciler } from './reconciler/stage.js';
 import { repoMirror } from './repoMirror/stage.js';
 import { terraformApply } from './terraformApply/stage.js';
@@ -33,8 +34,9 @@ export const STAGES = [
   deployWatch,
   verifyRelease,
   terraformApply,
-  // Beside the chain: a reporter on every run topic, and the sweeps.
+  // Beside the chain: the reporters (git hosts, Jenkins), and the sweeps.
   gitStatus,
+  jenkinsTrigger,
   reconciler,
   webhookSweep,
 ] as const;

@@ -3,7 +3,6 @@ import { githubReceiver } from './github.js';
 import { gitlabReceiver } from './gitlab.js';
 import { receiveWebhook } from './intake.js';
 import type { RunStartDeps } from './intake.js';
-import { triggerJenkins } from './jenkins.js';
 
 /** What starting a run needs from the runtime, whether a webhook starts it or `baton retry` does. */
 export function runStartDeps(runtime: StageRuntime<'push-received'>): RunStartDeps {
@@ -14,7 +13,6 @@ export function runStartDeps(runtime: StageRuntime<'push-received'>): RunStartDe
     log: runtime.log,
     now: () => runtime.now(),
     plan: (pipeline) => runtime.manifest.runPlan(pipeline),
-    onRunStarted: (event, pipeline) => triggerJenkins(event, pipeline, runtime.env.JENKINS_TRIGGER_TOKEN),
   };
 }
 

@@ -8,7 +8,6 @@ import type { OutboxEntry, RunLedger, RunRecord } from '../../shared/ledger/runL
 import { crashPoint } from '../../shared/stage/crashPoint.js';
 import type { Publisher } from '../../shared/stage/publisher.js';
 import type { Logger } from '../../shared/log/logger.js';
-import type { PushReceived } from '../../shared/contracts/index.js';
 import type { NormalizedPush, WebhookReceiver } from './receiver.js';
 import { PayloadError, uniquePaths } from './receiver.js';
 
@@ -21,8 +20,6 @@ export type RunStartDeps = {
   now: () => Date;
   /** The ledger stages a new run of the pipeline goes through (its environments' stages included). */
   plan: (pipeline: Pipeline) => string[];
-  /** Called after a run is published (Jenkins' remote trigger); its failure never fails the webhook. */
-  onRunStarted?: (event: PushReceived, pipeline: Pipeline) => Promise<void>;
 };
 
 export type IntakeDeps = RunStartDeps & { receivers: WebhookReceiver[] };
@@ -164,9 +161,6 @@ export async function receiveWebhook(request: HttpRequest, deps: IntakeDeps): Pr
   // so does a redelivery of this webhook. The push is accepted either way.
   if ((await deps.publisher.send([item])).length) runLog.warn('accepted a push whose event could not be published yet', { deliveryId });
   runLog.info('accepted a push', { deliveryId, services, servicesResolved: unresolvedReason === undefined, unresolvedReason });
-  if (deps.onRunStarted) {
-    await deps.onRunStarted(item.event, pipeline).catch((error: unknown) => runLog.warn('failed to notify Jenkins', { error }));
-  }
   return json(202, { runId });
 }
 

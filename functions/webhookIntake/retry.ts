@@ -108,7 +108,6 @@ export async function retryRun(request: RetryRequest, deps: RunStartDeps): Promi
   // A failed publish stays in the outbox, for the reconciler, as intake's does.
   if ((await deps.publisher.send([item])).length) log.warn('started a retry whose event could not be published yet', { retryOf: first });
   log.info('started a retry', { retryOf: first, attempt, by: request.by });
-  if (deps.onRunStarted) await deps.onRunStarted(item.event, pipeline).catch((error: unknown) => log.warn('failed to notify Jenkins', { error }));
   return { ok: true, outcome: 'started', runId: run.runId, retryOf: first, attempt, message: `run ${run.runId} started: ${detail}` };
 }
 

@@ -6,7 +6,7 @@ export const webhookIntake = defineStage({
   ledgerStage: 'intake',
   trigger: on.http({ public: true }),
   publishes: ['push-received'],
-  secrets: ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN', 'JENKINS_TRIGGER_TOKEN'],
+  secrets: ['GITHUB_WEBHOOK_SECRET', 'GITLAB_WEBHOOK_TOKEN'],
   timeoutSeconds: 60,
   watch: { as: 'intake', topic: 'push-received', defaultTimeoutSeconds: 120 },
   load: async () => (await import('./handler.js')).webhookIntakeHandler,

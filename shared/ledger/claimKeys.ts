@@ -14,6 +14,8 @@ export const claimKeys = {
   chartCommit: (runId: string) => `chart-commit:${runId}`,
   /** The Slack message telling that a run's verification failed in an environment, posted once. */
   verificationFailedMessage: (runId: string, environment: string) => `verification-failure:${runId}:${environment}`,
+  /** The Jenkins build that follows a run, started once. */
+  jenkinsBuild: (runId: string) => `jenkins-build:${runId}`,
   /** The Slack message telling that a run's build failed, posted once. */
   buildFailedMessage: (runId: string) => `approval-failure:${runId}`,
 } as const;

@@ -303,7 +303,7 @@ describe('Jenkins configuration as code', () => {
     expect(templates.find((t) => t.name === 'baton')!.containers[0]).toMatchObject({ name: 'baton', image: '${BATON_AGENT_IMAGE}' });
   });
 
-  test('defines both jobs from the Jenkinsfiles, with the trigger token from a secret and the parameters webhookIntake sends', () => {
+  test('defines both jobs from the Jenkinsfiles, with the trigger token from a secret and the parameters jenkinsTrigger sends', () => {
     const script = casc.jobs[0]!.script;
     for (const path of ['jenkins/Jenkinsfile', 'jenkins/Jenkinsfile.terraform']) {
       expect(script).toContain(`'${path}'`);
@@ -311,8 +311,8 @@ describe('Jenkins configuration as code', () => {
     }
     expect(script).toMatch(/authenticationToken\('\$\{baton-jenkins-trigger-token\}'\)/);
     for (const parameter of ['RUN_ID', 'PIPELINE', 'COMMIT']) expect(script).toContain(`stringParam('${parameter}'`);
-    // webhookIntake sends exactly these parameters.
-    const trigger = read('functions/webhookIntake/jenkins.ts');
+    // jenkinsTrigger sends exactly these parameters.
+    const trigger = read('functions/jenkinsTrigger/trigger.ts');
     for (const parameter of ['RUN_ID', 'PIPELINE', 'COMMIT']) expect(trigger).toContain(`'${parameter}'`);
   });
 });

@@ -4,21 +4,23 @@ import { isReporter } from '../../shared/stage/declaration.js';
 import { scheduledStageTick } from '../../shared/stage/runner.js';
 import { MANIFEST } from '../../functions/stages.js';
 import { gitStatus } from '../../functions/gitStatus/stage.js';
+import { jenkinsTrigger } from '../../functions/jenkinsTrigger/stage.js';
 import { reconciler } from '../../functions/reconciler/stage.js';
 import { MAX_REDRIVES } from '../../functions/reconciler/reconcile.js';
 import { testRuntime } from '../support/runtimes.js';
 import { deliver, newRun } from '../support/stages.js';
 
 /**
- * A reporter (gitStatus: a topic stage without a ledger stage) is never waited on: it does not
+ * A reporter (gitStatus, jenkinsTrigger: a topic stage without a ledger stage) is never waited on: it does not
  * write the run, the reconciler does not re-drive events to it, and a git host that stays down
  * can never get a run failed as stuck.
  */
 const CONFIG = 'pipelines:\n  - { name: shop, repository: acme/shop, branches: [main], services: [{ name: frontend, path: src/frontend/ }] }\n';
 
-test('gitStatus is the reporter of the list', () => {
-  expect(MANIFEST.stages.filter(isReporter).map((stage) => stage.name)).toEqual(['gitStatus']);
+test('gitStatus and jenkinsTrigger are the reporters of the list', () => {
+  expect(MANIFEST.stages.filter(isReporter).map((stage) => stage.name)).toEqual(['gitStatus', 'jenkinsTrigger']);
   expect(gitStatus.ledgerStage).toBeUndefined();
+  expect(jenkinsTrigger.ledgerStage).toBeUndefined();
 });
 
 test('an event only a reporter has not handled is neither re-driven nor a reason to fail the run', async () => {

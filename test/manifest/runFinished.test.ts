@@ -1,5 +1,4 @@
 import { decodeEvent } from '../../shared/bus/events.js';
-import { makeEvent } from '../../shared/contracts/index.js';
 import type { RunFinished } from '../../shared/contracts/index.js';
 import type { StageRuntime, TopicHandler } from '../../shared/stage/declaration.js';
 import { defineStage, on } from '../../shared/stage/declaration.js';
@@ -10,7 +9,7 @@ import { STAGES } from '../../functions/stages.js';
 import { reconciler } from '../../functions/reconciler/stage.js';
 import { stagesJson } from '../../functions/stagesJson.js';
 import { testRuntime } from '../support/runtimes.js';
-import { deliver, newRun } from '../support/stages.js';
+import { deliver, newRun, pushReceivedFor } from '../support/stages.js';
 
 /**
  * Every end of a run is announced once on `run-finished`, whoever ended it: the write that ends
@@ -52,27 +51,7 @@ async function setup(behave: () => 'ok' | 'transient' | 'permanent' | 'skip-rest
   const after = 'a'.repeat(40);
   const run = newRun({ runId, after, services: ['frontend'] });
   await runtime.ledger().createRun(run, new Date(), { intake: { status: 'succeeded', startedAt: new Date().toISOString(), endedAt: new Date().toISOString() } }, {});
-  const push = makeEvent('push-received', {
-    runId,
-    pipeline: 'shop',
-    kind: 'app',
-    provider: 'github',
-    deliveryId: `d-${runId}`,
-    repository: 'acme/shop',
-    cloneUrl: 'file:///nowhere',
-    ref: 'refs/heads/main',
-    branch: 'main',
-    before: '0'.repeat(40),
-    after,
-    forced: false,
-    created: false,
-    pusher: { name: 'dev' },
-    commits: [],
-    changedPaths: ['src/frontend/x'],
-    services: ['frontend'],
-    servicesResolved: true,
-    order: run.order,
-  });
+  const push = pushReceivedFor(run);
   const send = (attempt: number) => deliver(runtime, 'repoMirror', 'push-received', push, { deliveryAttempt: attempt, manifest });
   const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
   return { runtime, manifest, runId, finished, send, settle };

@@ -74,6 +74,31 @@ export function newRun(fields: Partial<NewRun> & { runId: string; after: string;
   };
 }
 
+/** The `push-received` intake would publish for `run` (services resolved, no commits listed). */
+export function pushReceivedFor(run: NewRun): EventOf<'push-received'> {
+  return makeEvent('push-received', {
+    runId: run.runId,
+    pipeline: run.pipeline,
+    kind: run.kind,
+    provider: run.provider,
+    deliveryId: run.deliveryId,
+    repository: run.repository,
+    cloneUrl: 'file:///nowhere',
+    ref: run.ref,
+    branch: run.branch,
+    before: run.before,
+    after: run.after,
+    forced: false,
+    created: false,
+    pusher: run.pusher,
+    commits: [],
+    changedPaths: run.services.map((service) => `src/${service}/x`),
+    services: run.services,
+    servicesResolved: true,
+    order: run.order,
+  });
+}
+
 /** Creates the run (if new) and says `topic` for it the way a stage would: outbox first, then the bus. */
 export async function emit<T extends BatonTopic>(runtime: Runtime, topic: T, input: EventInput<T>, options: { run?: NewRun; key?: string } = {}): Promise<EventOf<T>> {
   const event = makeEvent(topic, input);
