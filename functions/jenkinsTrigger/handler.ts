@@ -4,14 +4,24 @@ import type { StageRuntime, TopicHandler } from '../../shared/stage/declaration.
 import { PermanentError, result } from '../../shared/stage/outcome.js';
 import { JenkinsRefused, triggerJenkins } from './trigger.js';
 
+/** The run's Jenkins claim: taken before the call, `startedAt` added once Jenkins accepted it. */
+type TriggerClaim = { startingAt: string; by: string; startedAt?: string };
+
+/** A claim without `startedAt` older than this is from a delivery that died mid-call (the call gives up after 10 s). */
+export const ABANDONED_TRIGGER_MS = 30_000;
+
 /**
  * jenkinsTrigger's handler: one Jenkins build per run. The run's claim is taken before the call,
  * so a redelivered `push-received` (Pub/Sub delivers at least once) starts no second build, and
- * given back when the call failed, so the redelivery tries again. What Jenkins refuses for good
- * (a 4xx: a wrong token, a job that does not exist) is not retried: the run goes on, and the log
- * says why Jenkins does not show it.
+ * given back when the call failed, so the redelivery tries again. A claim left without
+ * `startedAt` is a delivery that died mid-call: once it is abandoned (older than
+ * ABANDONED_TRIGGER_MS, or `baton dev` restarted) the redelivery takes it over and calls again.
+ * Jenkins may then hold two builds of the run; both only follow it, which is better than none.
+ * What Jenkins refuses for good (a 4xx: a wrong token, a job that does not exist) is not retried:
+ * the run goes on, and the log says why Jenkins does not show it.
  */
 export function jenkinsTriggerHandler(runtime: StageRuntime<never>, fetchImpl: typeof fetch = fetch): TopicHandler<'push-received', never> {
+  const log = runtime.log.child({ stage: runtime.stage.name });
   return async ({ event }) => {
     const pipeline = findPipeline(runtime.config(), event.pipeline);
     if (!pipeline?.jenkins) return result.none(`pipeline ${event.pipeline} names no Jenkins job`);
@@ -19,7 +29,17 @@ export function jenkinsTriggerHandler(runtime: StageRuntime<never>, fetchImpl: t
     if (!token) return result.none('JENKINS_TRIGGER_TOKEN is not set; Jenkins is not told of runs');
     const ledger = runtime.ledger();
     const key = claimKeys.jenkinsBuild(event.runId);
-    if (!(await ledger.claim(key, { runId: event.runId, job: pipeline.jenkins.job }))) return result.none('Jenkins was already started for this run');
+    const existing = await ledger.getClaim<TriggerClaim>(key);
+    if (existing?.startedAt) return result.none('Jenkins was already started for this run');
+    if (existing) {
+      const abandoned = (runtime.mode === 'embedded' && existing.by !== runtime.instanceId) || runtime.now().getTime() - Date.parse(existing.startingAt) > ABANDONED_TRIGGER_MS;
+      if (!abandoned) throw new Error('another delivery is starting the Jenkins build of this run');
+      log.warn('took over a Jenkins start that a previous delivery abandoned', { runId: event.runId });
+      await ledger.releaseClaim(key);
+    }
+    if (!(await ledger.claim(key, { runId: event.runId, job: pipeline.jenkins.job, startingAt: runtime.now().toISOString(), by: runtime.instanceId }))) {
+      throw new Error('another delivery is starting the Jenkins build of this run');
+    }
     try {
       await triggerJenkins(event, pipeline.jenkins, token, fetchImpl);
     } catch (error) {
@@ -27,6 +47,7 @@ export function jenkinsTriggerHandler(runtime: StageRuntime<never>, fetchImpl: t
       if (error instanceof JenkinsRefused) throw new PermanentError(error.message);
       throw error;
     }
+    await ledger.extendClaim(key, { startedAt: runtime.now().toISOString() });
     return result.none(`started Jenkins job ${pipeline.jenkins.job}`);
   };
 }

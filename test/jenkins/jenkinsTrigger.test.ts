@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { PushReceived } from '../../shared/contracts/index.js';
 import type { Runtime } from '../../shared/runtime/runtime.js';
+import { claimKeys } from '../../shared/ledger/claimKeys.js';
+import { ABANDONED_TRIGGER_MS } from '../../functions/jenkinsTrigger/handler.js';
 import { RUNTIME_KINDS, testRuntime } from '../support/runtimes.js';
 import { deliver, newRun, pushReceivedFor } from '../support/stages.js';
 
@@ -95,6 +97,34 @@ describe.each(RUNTIME_KINDS)('jenkinsTrigger (%s runtime)', (kind) => {
     await trigger(runtime, push); // acknowledged: no redelivery
     expect(jenkins.requests).toHaveLength(1);
     expect((await runtime.ledger().getRun(push.runId))!.status).toBe('running');
+  });
+
+  test('a start cut off mid-call is taken over once it is abandoned, and not before', async () => {
+    const runtime = testRuntime(kind, config(jenkins.url), { env: { JENKINS_TRIGGER_TOKEN: TOKEN } });
+    const push = await pushOf(runtime, 'shop');
+    const key = claimKeys.jenkinsBuild(push.runId);
+    // What a delivery that died between its claim and Jenkins' answer leaves: a claim without startedAt.
+    const cutOff = (startingAt: Date) => runtime.ledger().claim(key, { startingAt: startingAt.toISOString(), by: runtime.instanceId });
+
+    // Fresh, and this process's own: another delivery may be waiting on Jenkins right now.
+    await cutOff(new Date());
+    await expect(trigger(runtime, push)).rejects.toThrow(/another delivery is starting the Jenkins build/);
+    expect(jenkins.requests).toHaveLength(0);
+
+    await runtime.ledger().releaseClaim(key);
+    await cutOff(new Date(Date.now() - ABANDONED_TRIGGER_MS - 1_000));
+    await trigger(runtime, push, 2);
+    await trigger(runtime, push, 3);
+    expect(jenkins.requests.map((request) => request.searchParams.get('RUN_ID'))).toEqual([push.runId]);
+  });
+
+  test('after a restart of baton dev, a start the dead process claimed is taken over at once', async () => {
+    const runtime = testRuntime(kind, config(jenkins.url), { env: { JENKINS_TRIGGER_TOKEN: TOKEN } });
+    const push = await pushOf(runtime, 'shop');
+    await runtime.ledger().claim(claimKeys.jenkinsBuild(push.runId), { startingAt: new Date().toISOString(), by: 'the-process-before-the-restart' });
+
+    await trigger(runtime, push);
+    expect(jenkins.requests).toHaveLength(1);
   });
 
   test('nothing is sent for a pipeline without a Jenkins job, or without the token', async () => {
