@@ -1,6 +1,8 @@
 import type { BuildRecord } from '../../shared/ledger/builds.js';
 import { claimKeys } from '../../shared/ledger/claimKeys.js';
 import type { RunLedger } from '../../shared/ledger/runLedger.js';
+import { abandonedStart } from '../../shared/ledger/startClaim.js';
+import type { ClaimOwner } from '../../shared/ledger/startClaim.js';
 import type { Logger } from '../../shared/log/logger.js';
 import type { BuildHandle, BuildRequest, Builder } from '../../shared/runtime/builders/builder.js';
 import { imageName } from '../../shared/runtime/builders/builder.js';
@@ -13,12 +15,10 @@ const ABANDONED_START_MS = 60_000;
 export type StartClaim = { key: string; service: string; startingAt: string; by?: string; buildId?: string; logUrl?: string; image?: string };
 export type StartedBuild = StartClaim & { buildId: string };
 
-export type StartDeps = {
+/** `instanceId` is this process; with `singleProcess`, a start claimed by another process is known to be dead (the embedded runtime). */
+export type StartDeps = ClaimOwner & {
   ledger: RunLedger;
   now?: () => Date;
-  /** This process; with `singleProcess`, a start claimed by another process is known to be dead (the embedded runtime). */
-  instanceId?: string;
-  singleProcess?: boolean;
 };
 
 /**
@@ -42,8 +42,7 @@ export async function startBuildOnce(request: BuildRequest, builder: Builder, de
       log.warn('found the build a previous delivery started but did not record', { service: request.service, buildId: found.buildId });
       return record(request, found, key, image, deps, now);
     }
-    const abandoned = (deps.singleProcess && existing.by !== deps.instanceId) || now().getTime() - Date.parse(existing.startingAt) > ABANDONED_START_MS;
-    if (!abandoned) throw new Error(`failed to start the build of ${request.service}: another delivery is starting it`);
+    if (!abandonedStart(existing, now(), ABANDONED_START_MS, deps)) throw new Error(`failed to start the build of ${request.service}: another delivery is starting it`);
     log.warn('took over a build start that a previous delivery abandoned', { service: request.service });
     await deps.ledger.releaseClaim(key);
   }

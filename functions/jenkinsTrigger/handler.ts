@@ -1,11 +1,13 @@
 import { findPipeline } from '../../shared/config/pipelineConfig.js';
 import { claimKeys } from '../../shared/ledger/claimKeys.js';
+import { abandonedStart } from '../../shared/ledger/startClaim.js';
+import type { StartingClaim } from '../../shared/ledger/startClaim.js';
 import type { StageRuntime, TopicHandler } from '../../shared/stage/declaration.js';
 import { PermanentError, result } from '../../shared/stage/outcome.js';
 import { JenkinsRefused, triggerJenkins } from './trigger.js';
 
 /** The run's Jenkins claim: taken before the call, `startedAt` added once Jenkins accepted it. */
-type TriggerClaim = { startingAt: string; by: string; startedAt?: string };
+type TriggerClaim = StartingClaim & { startedAt?: string };
 
 /** A claim without `startedAt` older than this is from a delivery that died mid-call (the call gives up after 10 s). */
 export const ABANDONED_TRIGGER_MS = 30_000;
@@ -32,8 +34,7 @@ export function jenkinsTriggerHandler(runtime: StageRuntime<never>, fetchImpl: t
     const existing = await ledger.getClaim<TriggerClaim>(key);
     if (existing?.startedAt) return result.none('Jenkins was already started for this run');
     if (existing) {
-      const abandoned = (runtime.mode === 'embedded' && existing.by !== runtime.instanceId) || runtime.now().getTime() - Date.parse(existing.startingAt) > ABANDONED_TRIGGER_MS;
-      if (!abandoned) throw new Error('another delivery is starting the Jenkins build of this run');
+      if (!abandonedStart(existing, runtime.now(), ABANDONED_TRIGGER_MS, { instanceId: runtime.instanceId, singleProcess: runtime.mode === 'embedded' })) throw new Error('another delivery is starting the Jenkins build of this run');
       log.warn('took over a Jenkins start that a previous delivery abandoned', { runId: event.runId });
       await ledger.releaseClaim(key);
     }
