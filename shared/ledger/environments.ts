@@ -3,11 +3,6 @@ import type { DocStore } from './docStore.js';
 import { docId } from './docStore.js';
 
 /**
- * Each environment of a pipeline, `environments/<pipeline>~<environment>`: its hold, and the
- * deployments it has had (a run's promotion or a rollback), newest last. It answers "what runs
- * there now", "what ran there before" (rollback) and "may automation move it" (hold).
- */
-/**
  * Where a deployment of an environment stands: `in-progress` from its chart bump until its deploy
  * (and verification, where the environment has one) ends it. `canceled`: its run was canceled
  * before that, so nobody judged it. Its chart commit may still have deployed, as `baton cancel`
@@ -16,6 +11,11 @@ import { docId } from './docStore.js';
  */
 export type DeploymentStatus = 'in-progress' | 'succeeded' | 'rolled-back' | 'failed' | 'superseded' | 'canceled';
 
+/**
+ * Each environment of a pipeline, `environments/<pipeline>~<environment>`: its hold, and the
+ * deployments it has had (a run's promotion or a rollback), newest last. It answers "what runs
+ * there now", "what ran there before" (rollback) and "may automation move it" (hold).
+ */
 export type EnvironmentDeployment = {
   environment: string;
   /** The run that deployed (a rollback run for a rollback). */
