@@ -9,19 +9,8 @@ import * as functions from '@google-cloud/functions-framework';
 import type { TopicName } from '../shared/contracts/topics.js';
 import type { AnyScheduledStage, AnyStage } from '../shared/stage/declaration.js';
 import { isHttpStage, isTopicStage } from '../shared/stage/declaration.js';
+import { once } from '../shared/runtime/once.js';
 import { MANIFEST, STAGES } from './stages.js';
-
-type Loaded<T> = () => Promise<T>;
-
-/** Builds something on first use and reuses it; a failed build is tried again next time. */
-function once<T>(build: () => Promise<T>): Loaded<T> {
-  let value: Promise<T> | undefined;
-  return () => {
-    value ??= build();
-    value.catch(() => (value = undefined));
-    return value;
-  };
-}
 
 const platform = once(async () => {
   const [runner, http, topic, { defaultCloudRuntime }] = await Promise.all([

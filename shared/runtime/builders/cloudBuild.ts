@@ -2,6 +2,7 @@ import type { CloudBuildNotification } from '../../contracts/cloudBuild.js';
 import { BuildStatus } from '../../contracts/cloudBuild.js';
 import { redactedError } from '../../log/redact.js';
 import { requireCredentials } from '../credentials.js';
+import { once } from '../once.js';
 import type { BuildHandle, BuildRequest, Builder } from './builder.js';
 import { cloudBuildRequest } from './cloudBuildRequest.js';
 import type { CloudBuildSettings, CreateBuildRequest } from './cloudBuildRequest.js';
@@ -142,9 +143,8 @@ export function buildAsNotification(message: unknown): CloudBuildNotification | 
 
 /** One Cloud Build client per process, loaded on first use (the SDK is heavy), once credentials are found (`requireCredentials`). */
 export function lazyCloudBuildClient(): () => Promise<CloudBuildClientLike> {
-  let client: Promise<CloudBuildClientLike> | undefined;
-  return () =>
-    (client ??= requireCredentials('Cloud Build')
+  return once(() =>
+    requireCredentials('Cloud Build')
       .then(() => import('@google-cloud/cloudbuild'))
       .then(({ v1 }) => {
         const instance = new v1.CloudBuildClient();
@@ -155,9 +155,6 @@ export function lazyCloudBuildClient(): () => Promise<CloudBuildClientLike> {
           // autoPaginate off: the first page is enough, and one call is all a takeover may cost.
           listBuilds: (request: { projectId: string; parent?: string; filter: string; pageSize: number }) => instance.listBuilds(request, { autoPaginate: false }) as Promise<unknown[]>,
         };
-      })
-      .catch((error: unknown) => {
-        client = undefined;
-        throw error;
-      }));
+      }),
+  );
 }
